@@ -594,5 +594,67 @@ def report_command(
     console.print(f"open {report.path}", markup=False, highlight=False, soft_wrap=True)
 
 
+@app.command("study")
+def study_command(
+    name: Annotated[
+        str | None,
+        typer.Argument(metavar="NAME", help="Study to run; omit to list the built-in studies."),
+    ] = None,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="Small sizes: a few minutes on 2 cores.")
+    ] = False,
+    backend: Annotated[
+        str, typer.Option(metavar="NAME", help="local (worker processes) or ray.")
+    ] = "local",
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", help="Worker processes (default: all cores).")
+    ] = None,
+    address: Annotated[
+        str | None,
+        typer.Option(metavar="ADDR", help="Join this Ray cluster (--backend ray), e.g. auto."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Root seed of the study.")] = 0,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Output directory (resumable). Default: runs/<name>[-quick]."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
+) -> None:
+    """Run a built-in study of the thesis (results, figures, findings, report.html)."""
+    from recdyn.experiments.console import reported_warnings
+    from recdyn.studies import studies
+
+    console, err = _console(), _console(stderr=True)
+    if name is None:
+        table = Table("study", "what it reproduces", box=None)
+        for spec in studies:
+            table.add_row(spec.name, spec.summary)
+        console.print(table)
+        return
+    with _user_errors():
+        study = studies.make(name, quick=quick, seed=seed)
+        directory = out if out is not None else Path("runs") / (name + ("-quick" if quick else ""))
+        try:
+            with reported_warnings(err):
+                result = study.run(
+                    directory,
+                    backend=backend,
+                    workers=workers,
+                    address=address,
+                    progress=not quiet,
+                    console=err,
+                )
+        except KeyboardInterrupt:
+            err.print("interrupted: finished work is saved; run the same command to resume")
+            raise typer.Exit(130) from None
+    if not quiet:
+        table = Table("claim", "measured", "verdict", box=None)
+        verdict = {True: "[green]reproduced[/]", False: "[red]not reproduced[/]", None: "–"}
+        for f in result.findings:
+            table.add_row(f.claim, f.measured, verdict[f.reproduced])
+        console.print(table)
+        console.print(f"open {result.report}", markup=False, highlight=False, soft_wrap=True)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -13,7 +13,7 @@ import recdyn
 from recdyn.cli import app
 from recdyn.evaluation.cross_validation import resolve_data
 from recdyn.experiments import SpecError, load_spec, make_plan, spec_hash
-from recdyn.experiments.spec import parse_toml
+from recdyn.experiments.spec import ExperimentSpec, parse_toml
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -174,3 +174,26 @@ def test_shared_initial_state_follows_the_thesis_protocol(quick):
     assert _same_data(by[("toppop", 1)], by[("mf-sgd", 1)])
     assert not _same_data(by[("toppop", 0)], by[("toppop", 1)])
     assert len(per_trial.tuning_jobs) == 2 * len(plan.tuning_jobs)  # one per trial
+
+
+def test_seed_name_shares_initial_state_and_dynamics_between_environments():
+    small = {"n_users": 50, "n_items": 60, "n_initial_ratings": 500, "users_per_step": 10}
+    spec = {
+        "experiment": {"name": "x", "steps": 2, "trials": 1},
+        "environments": [
+            {"preset": "topics-static-v1", "seed_name": "topics", "overrides": small},
+            {"preset": "topics-dynamic-v1", "seed_name": "topics", "overrides": small},
+            {"preset": "topics-dynamic-v1", "name": "own", "overrides": small},
+        ],
+        "recommenders": [{"name": "toppop"}],
+    }
+    static, dynamic, own = make_plan(ExperimentSpec.model_validate(spec)).tasks
+    assert dynamic.env_dynamics.spawn_key == static.env_dynamics.spawn_key
+    assert own.env_dynamics.spawn_key != static.env_dynamics.spawn_key
+    envs = [recdyn.make(t.preset, **t.overrides) for t in (static, dynamic, own)]
+    data = [
+        e.reset(seed=(t.env_init, t.env_dynamics)) for e, t in zip(envs, (static, dynamic, own))
+    ]
+    np.testing.assert_array_equal(data[0].rating, data[1].rating)
+    np.testing.assert_array_equal(envs[0].state["preference"], envs[1].state["preference"])
+    assert not np.array_equal(envs[0].state["preference"], envs[2].state["preference"])

@@ -12,10 +12,11 @@ seed by *names* (:func:`recdyn.seeding.derive`), never by position::
 
 and ``simulate(..., env_seed=(derive(I, "environment"), D))``: the initial state and
 initial ratings come from ``I`` exactly as ``grid_search(..., seed=I)`` draws its tuning
-data, the online dynamics from ``D``. Names are the environment's label (its ``name``, or
-its preset), the recommender's registered name, its configured parameters as canonical
-JSON, and the policy label. So a task's numbers do not depend on the worker, the backend,
-the order of execution, how many tasks run at once, or which other tasks the spec holds.
+data, the online dynamics from ``D``. Names are the environment's ``seed_name`` or its
+label (its ``name``, or its preset), the recommender's registered name, its configured
+parameters as canonical JSON, and the policy label. So a task's numbers do not depend on
+the worker, the backend, the order of execution, how many tasks run at once, or which other
+tasks the spec holds.
 
 Initial state. By default (``initial_state = "shared"``) recdyn follows the thesis
 (RecLab's ``env.seed((0, trial))``): every recommender and every trial starts from the same
@@ -176,6 +177,8 @@ def make_plan(spec: ExperimentSpec | str | Any) -> Plan:
     jobs: dict[str, TuningJob] = {}
     for env in spec.environments:
         env_key = {"name": env.label, "preset": env.preset, "overrides": env.overrides}
+        if env.seed_name is not None:
+            env_key["seed_name"] = env.seed_name
         for rec in spec.recommenders:
             for config in _expand(rec.grid):
                 params = {**rec.params, **config}
@@ -185,9 +188,9 @@ def make_plan(spec: ExperimentSpec | str | Any) -> Plan:
                     for trial in range(exp.trials):
                         t = f"trial{trial}"
                         if exp.initial_state == "shared":
-                            init = seeding.derive(root, "environment", env.label, "init")
+                            init = seeding.derive(root, "environment", env.seed_label, "init")
                         else:
-                            init = seeding.derive(root, "environment", env.label, t, "init")
+                            init = seeding.derive(root, "environment", env.seed_label, t, "init")
                         job = _tuning_job(spec, env, rec.name, params, init, jobs)
                         key = {
                             "experiment": experiment_key,
@@ -222,7 +225,7 @@ def make_plan(spec: ExperimentSpec | str | Any) -> Plan:
                                 # derive(init, "environment"): tune on the same initial data
                                 env_init=seeding.derive(init, "environment"),
                                 env_dynamics=seeding.derive(
-                                    root, "environment", env.label, t, "dynamics"
+                                    root, "environment", env.seed_label, t, "dynamics"
                                 ),
                                 tuning=job,
                                 imports=imports,

@@ -14,6 +14,7 @@
     preset = "topics-dynamic-v1"
     overrides = { n_users = 60, n_items = 80 }   # constructor arguments of the preset
     # name = "topics-small"   # label; needed when one preset appears twice
+    # seed_name = "topics"    # share initial state and dynamics seeds with other entries
 
     [[recommenders]]
     name = "mf-sgd"
@@ -135,10 +136,20 @@ class EnvironmentEntry(_Model):
     preset: PresetName
     name: str | None = Field(None, pattern=_NAME)
     overrides: dict[str, Any] = Field(default_factory=dict)
+    #: The name the environment's seeds are derived under (default: its label).
+    #: Environments sharing a ``seed_name`` whose presets draw their initial state the
+    #: same way start from the same state and initial ratings and see the same dynamics
+    #: stream — e.g. topics-static-v1 and topics-dynamic-v1 compared on the same
+    #: preferences and offline data, as in thesis §2.6.
+    seed_name: str | None = Field(None, pattern=_NAME)
 
     @property
     def label(self) -> str:
         return self.name or self.preset
+
+    @property
+    def seed_label(self) -> str:
+        return self.seed_name or self.label
 
 
 class RecommenderEntry(_Model):

@@ -1,0 +1,162 @@
+"""Figures of the ``offline-vs-online`` study: thesis Figs. 2.1 and 2.5–2.8.
+
+Drawn with :mod:`recdyn.experiments.figures` where it has the plot (offline vs online
+scatter with CIs and Spearman ρ; mean rating over time with 95% CI bands) and in the same
+style otherwise (topic affinities, correlation bars). Colours are fixed per recommender.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from recdyn.experiments import figures as fig
+from recdyn.experiments.report import auto_smooth, offline_online_points, step_stats
+
+#: file name → caption naming the thesis figure it reproduces.
+CAPTIONS = {
+    "fig2_1_topics_dynamic.png": "Fig. 2.1: offline nDCG@20 (left) and RMSE (right) vs "
+    "online mean rating on topics-dynamic, 95% CIs across trials, Spearman ρ",
+    "fig2_5_2_6_mean_rating_over_time.png": "Figs. 2.5 (topics-dynamic) and 2.6 "
+    "(topics-static): mean rating over time, mean and 95% CI across trials",
+    "fig2_7_toppop_topics.png": "Fig. 2.7: TopPop (trial 0) — mean preference of every "
+    "topic over time on topics-dynamic vs topics-static (dashed: 4.5)",
+    "fig2_8_spearman.png": "Fig. 2.8: Spearman ρ between offline nDCG@20 / RMSE and online "
+    "mean rating, per environment",
+    "offline_vs_online_ndcg_all.png": "offline nDCG@20 vs online mean rating in every "
+    "environment (the points behind Fig. 2.8)",
+    "offline_vs_online_rmse_all.png": "offline RMSE vs online mean rating in every environment",
+}
+
+
+def draw(data: Any, out: Path) -> list[tuple[str, Path]]:
+    """Every figure the data allow, as ``(caption, path)``."""
+    results = data.results
+    palette = fig.styles(results[["label", "base", "policy"]].drop_duplicates())
+    envs = set(results["environment"])
+    written: list[Path] = []
+    for offline, slug in (("offline_ndcg@20", "ndcg"), ("offline_rmse", "rmse")):
+        points = offline_online_points(data.summary, offline, "mean_rating")
+        rho = data.correlations[data.correlations["offline"] == offline]
+        if not points.empty:
+            path = out / f"offline_vs_online_{slug}_all.png"
+            written.append(
+                fig.plot_offline_vs_online(points, offline, "mean_rating", rho, path, palette)
+            )
+    if "topics-dynamic-v1" in envs:
+        written.append(plot_fig_2_1(data, out / "fig2_1_topics_dynamic.png", palette))
+    window = auto_smooth(results)
+    pair = [e for e in ("topics-dynamic-v1", "topics-static-v1") if e in envs]
+    if pair:
+        part = results[results["environment"].isin(pair)]
+        stats = step_stats(part, "mean_rating", window)
+        path = out / "fig2_5_2_6_mean_rating_over_time.png"
+        written.append(fig.plot_over_time(stats, "mean_rating", path, palette, window))
+    if not data.topics.empty:
+        written.append(plot_topics(data.topics, out / "fig2_7_toppop_topics.png"))
+    if not data.correlations.dropna(subset=["rho"]).empty:
+        written.append(plot_spearman(data.correlations, out / "fig2_8_spearman.png"))
+    return [(CAPTIONS.get(p.name, p.stem), p) for p in written]
+
+
+def captions(paths: list[Path]) -> list[tuple[str, Path]]:
+    return [(CAPTIONS.get(p.name, p.stem), p) for p in paths]
+
+
+def plot_fig_2_1(data: Any, path: Path, palette: Any) -> Path:
+    """Thesis Fig. 2.1: on topics-dynamic, offline nDCG@20 (left panel) and offline RMSE
+    (right panel) against the online mean rating over the run, one labelled point per
+    recommender with 95% CI whiskers, the Spearman ρ in each title."""
+    env = "topics-dynamic-v1"
+    f, axes, _ = fig._grid(2, width=5.6, height=4.6)
+    for ax, (offline, name) in zip(
+        axes, (("offline_ndcg@20", "offline nDCG@20"), ("offline_rmse", "offline RMSE"))
+    ):
+        points = offline_online_points(data.summary, offline, "mean_rating")
+        part = points[points["environment"] == env]
+        c = data.correlations
+        hit = c[(c["environment"] == env) & (c["offline"] == offline)]
+        rho = float(hit["rho"].iloc[0]) if len(hit) else float("nan")
+        fig._dots(
+            ax, part["x_mean"], part["y_mean"], part["label"], palette, part["x_ci"], part["y_ci"]
+        )
+        for row in part.itertuples(index=False):
+            ax.annotate(
+                row.label, (row.x_mean, row.y_mean), xytext=(4, 3),
+                textcoords="offset points", fontsize=7, color="0.2",
+            )  # fmt: skip
+        text = "n/a" if not np.isfinite(rho) else f"{rho:+.2f}"
+        ax.set_title(f"{name}: Spearman ρ = {text} (n = {len(part)})", fontsize=10)
+        ax.set_xlabel(name)
+        ax.margins(0.12)
+        fig._style(ax)
+    axes[0].set_ylabel("online mean rating over the run")
+    f.suptitle(f"{env}: offline metrics vs online mean rating (thesis Fig. 2.1)")
+    return fig._save(f, path)
+
+
+def plot_topics(topics: Any, path: Path) -> Path:
+    """Mean (over users) preference of each topic against the step, one panel per
+    environment; topics ending above 4.5 drawn bold (thesis Fig. 2.7)."""
+    import matplotlib
+
+    envs = [e for e in ("topics-dynamic-v1", "topics-static-v1") if e in set(topics["environment"])]
+    f, axes, _ = fig._grid(len(envs), width=5.2, height=3.8)
+    top = topics["mean_preference"].max()
+    for ax, env in zip(axes, envs):
+        part = topics[topics["environment"] == env]
+        wide = part.pivot(index="step", columns="topic", values="mean_preference")
+        cmap = matplotlib.colormaps["tab20"]
+        for j, topic in enumerate(wide.columns):
+            series = wide[topic]
+            pushed = series.iloc[-1] > 4.5
+            ax.plot(
+                wide.index,
+                series,
+                color=cmap(j % 20),
+                lw=2.2 if pushed else 0.9,
+                alpha=1.0 if pushed else 0.7,
+                label=f"topic {topic}" if pushed else None,
+            )
+        ax.axhline(4.5, color="0.3", ls="--", lw=1)
+        ax.set_ylim(min(2.0, float(part["mean_preference"].min()) - 0.2), max(5.0, top + 0.2))
+        ax.set_title(f"{env}: TopPop", fontsize=10)
+        ax.set_xlabel("step")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8, frameon=False, loc="upper left")
+        fig._style(ax)
+    axes[0].set_ylabel("mean preference over users")
+    f.suptitle("Topic preferences under TopPop (mean over users)")
+    return fig._save(f, path)
+
+
+def plot_spearman(correlations: Any, path: Path) -> Path:
+    """Grouped bars: per environment, Spearman ρ of offline nDCG@20 and of offline RMSE
+    with the online mean rating (thesis Fig. 2.8)."""
+    import matplotlib
+
+    envs = list(dict.fromkeys(correlations["environment"]))
+    f, axes, _ = fig._grid(1, width=max(6.0, 1.1 * len(envs) + 2), height=4.2)
+    ax = axes[0]
+    x = np.arange(len(envs))
+    colours = matplotlib.colormaps["tab10"]
+    for j, (offline, label) in enumerate(
+        (("offline_ndcg@20", "nDCG@20"), ("offline_rmse", "RMSE"))
+    ):
+        part = correlations[correlations["offline"] == offline].set_index("environment")
+        rho = part.reindex(envs)["rho"].to_numpy(dtype=float)
+        ax.bar(x + (j - 0.5) * 0.38, np.nan_to_num(rho), 0.38, color=colours(j), label=label)
+    ax.axhline(0, color="0.2", lw=0.8)
+    ax.set_xticks(x, [e.removesuffix("-v1") for e in envs], rotation=30, ha="right", fontsize=8)
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_ylabel("Spearman ρ with online mean rating")
+    ax.legend(fontsize=9, frameon=False)
+    fig._style(ax)
+    f.suptitle(
+        "Spearman ρ, offline metric vs online mean rating\n"
+        "(RMSE: lower is better, so ρ < 0 means agreement)",
+        fontsize=10,
+    )
+    return fig._save(f, path)

@@ -28,7 +28,7 @@ from recdyn.experiments import (
     run_experiment,
     run_task,
 )
-from recdyn.experiments.executors import LocalPool
+from recdyn.experiments.executors import THREAD_VARS, LocalPool
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 REPO = EXAMPLES.parent
@@ -108,11 +108,35 @@ def test_rerunning_skips_finished_tasks(quick_run):
     importlib.util.find_spec("ray") is None,
     reason="ray is not installed (pip install 'recdyn[ray]'); the Ray backend is untested",
 )
-def test_ray_backend_gives_identical_tables(quick_run, tmp_path):
-    result = run_experiment(EXAMPLES / "quick.toml", tmp_path / "ray", backend="ray", workers=2)
-    assert result.ok and result.completed == 8
-    local, ray = load_results(quick_run), load_results(tmp_path / "ray")
-    pd.testing.assert_frame_equal(_numbers(local), _numbers(ray), check_exact=True)
+def test_ray_backend_gives_identical_tables_and_loses_only_failed_tasks(
+    quick_run, tmp_path, request
+):
+    import ray
+    from ray import cloudpickle
+
+    from recdyn.experiments.executors.ray_pool import RayPool
+
+    module = sys.modules[__name__]
+    cloudpickle.register_pickle_by_value(module)  # Ray's workers cannot import this file
+    request.addfinalizer(lambda: cloudpickle.unregister_pickle_by_value(module))
+    items = [(p, p) for p in ("a", "die", "b", "raise", "c", "threads")]
+    driver_env = {var: os.environ.get(var) for var in THREAD_VARS}
+    with RayPool(2, fn=_die_on_request, max_retries=1) as pool:  # starts a local instance
+        assert {var: os.environ.get(var) for var in THREAD_VARS} == driver_env  # restored
+        events = list(pool.run(items))
+        outcome = {e.key: e.result if e.kind == "done" else e.error for e in events}
+        assert {k: outcome[k] for k in "abc"} == {"a": "A", "b": "B", "c": "C"}
+        assert outcome["die"].startswith("WorkerCrashedError after 1 retries")
+        assert outcome["raise"] == "RuntimeError: bad input"  # not retried
+        assert outcome["threads"] == dict.fromkeys(THREAD_VARS, "1")  # inherited, no runtime_env
+
+        # Ray already running (as on a cluster): run_experiment uses it and leaves it up.
+        result = run_experiment(EXAMPLES / "quick.toml", tmp_path / "ray", backend="ray", workers=2)
+        assert result.ok and result.completed == 8
+        assert ray.is_initialized()
+    assert not ray.is_initialized()
+    local, ray_tables = load_results(quick_run), load_results(tmp_path / "ray")
+    pd.testing.assert_frame_equal(_numbers(local), _numbers(ray_tables), check_exact=True)
 
 
 def test_a_run_killed_midway_resumes_to_the_uninterrupted_results(tmp_path):
@@ -218,7 +242,9 @@ def test_a_changed_spec_is_refused_unless_forced(tmp_path):
     assert len(pd.read_csv(tmp_path / "all.csv")) == 2 * 3
 
 
-def _die_on_request(payload: str, report) -> str:
+def _die_on_request(payload: str, report=None) -> str | dict[str, str | None]:
+    if payload == "threads":
+        return {var: os.environ.get(var) for var in THREAD_VARS}
     if payload == "die":
         os._exit(3)
     if payload == "raise":
@@ -227,13 +253,14 @@ def _die_on_request(payload: str, report) -> str:
 
 
 def test_a_dead_worker_costs_only_its_task():
-    items = [(p, p) for p in ("a", "die", "b", "raise", "c")]
+    items = [(p, p) for p in ("a", "die", "b", "raise", "c", "threads")]
     with LocalPool(2, _die_on_request, max_retries=1) as pool:
         events = [e for e in pool.run(items) if e.kind in ("done", "failed")]
     outcome = {e.key: e.result if e.kind == "done" else e.error for e in events}
     assert {k: outcome[k] for k in "abc"} == {"a": "A", "b": "B", "c": "C"}
     assert "died (exit code 3) after 2 attempt(s)" in outcome["die"]  # retried once
     assert outcome["raise"].startswith("RuntimeError: bad input")  # not retried
+    assert outcome["threads"] == dict.fromkeys(THREAD_VARS, "1")
 
 
 def test_bad_output_directories_are_refused(tmp_path):

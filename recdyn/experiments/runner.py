@@ -50,9 +50,11 @@ def worker_name() -> str:
 
 
 def execute(payload: tuple[Any, ...], report: Callable[[int], None] | None = None) -> Any:
-    """Run ``("tune", job)`` or ``("task", task, tuning_result, spec_hash)``; ``report(step)``
-    is called as the simulation advances (for progress bars). A task comes back encoded
-    as its Parquet files (:class:`~recdyn.experiments.store.EncodedTask`)."""
+    """Run ``("tune", job)``, ``("task", task, tuning_result, spec_hash)`` or ``("call",
+    "module:function", kwargs)`` (a top-level function called with plain-data kwargs: the
+    units of a study). ``report(step)`` is called as the simulation advances (for progress
+    bars). A task comes back encoded as its Parquet files
+    (:class:`~recdyn.experiments.store.EncodedTask`)."""
     kind = payload[0]
     if kind == "tune":
         return run_tuning(payload[1])
@@ -61,6 +63,9 @@ def execute(payload: tuple[Any, ...], report: Callable[[int], None] | None = Non
 
         _, task, tuning, spec_hash = payload
         return encode(_simulate_task(task, tuning, report), spec_hash)
+    if kind == "call":  # ("call", "module:function", kwargs): plain-data work of a study
+        module, _, name = payload[1].partition(":")
+        return getattr(importlib.import_module(module), name)(**payload[2])
     raise ValueError(f"unknown payload kind {kind!r}")
 
 

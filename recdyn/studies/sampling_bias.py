@@ -1,0 +1,459 @@
+"""The ``sampling-bias`` study: offline metrics on uniform vs MNAR-biased samples (thesis
+§2.5, Figs. 2.3 and 2.4).
+
+Protocol (Krauth 2022, §2.5; RecLab ``experiments/sampling``)
+--------------------------------------------------------------
+1. Three offline datasets of ``topics-static-v1`` (1000 users × 1700 items, 100,000 pairs
+   each, sampled without replacement): UNIFORM-INIT (uniform pairs), ML-100K-INIT
+   (:math:`P(u,i) \\propto \\mathrm{Beta}(\\tilde r(u,i); 3.61, 2.57)\\,
+   \\mathrm{Beta}(\\tilde k(u); 0.70, 1.83)`, favouring high ratings and a few heavy users)
+   and ML-100K-INIT-FLIP (rating term at :math:`1 - \\tilde r`, favouring low ratings);
+   see :func:`recdyn.environments.sampling.initial_pairs`. The three come from the same
+   environment seed, so they sample the *same* preferences (checked in the report).
+2. Every recommender is tuned on UNIFORM-INIT by grid search on the mean 5-fold CV RMSE;
+   the chosen hyperparameters are used on all three datasets.
+3. nDCG@20 (the thesis's linear-gain nDCG over each user's held-out items) and RMSE are
+   averaged over 5 folds on each dataset; biased vs uniform is plotted with a linear fit.
+4. Held-out check: each model is trained on a whole dataset and evaluated on one shared
+   uniform sample of pairs of the same environment that is in none of the three datasets.
+
+Units of work — a (recommender, configuration, fold) of the grid search, a (recommender,
+dataset, fold) evaluation, a (recommender, dataset) held-out fit — run through the
+experiment executors (``backend="local"`` or ``"ray"``) as ``("call", ...)`` payloads of
+:func:`recdyn.experiments.runner.execute`; each finished unit is saved as
+``units/<key>.json`` (with its payload) so a re-run skips it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from contextlib import ExitStack
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+
+from recdyn._validation import check_int
+from recdyn.errors import InvalidParameterError, RecdynError
+from recdyn.studies import _sampling_bias_analysis as analysis
+from recdyn.studies.base import Study, StudyResult, check_backend, write_findings
+
+#: dataset key (the environment's ``initial_sampling``) → the thesis's name.
+DATASETS = {
+    "uniform": "UNIFORM-INIT",
+    "ml100k-init": "ML-100K-INIT",
+    "ml100k-init-flip": "ML-100K-INIT-FLIP",
+}
+#: recommenders of thesis §2.4 (the models of Figs. 2.3/2.4) → labels in figures.
+LABELS = {
+    "random": "Random",
+    "toppop": "TopPop",
+    "oracle": "Oracle",
+    "item-knn": "ItemKNN",
+    "user-knn": "UserKNN",
+    "mf-sgd": "SGD MF",
+    "bayes-mf": "Bayes MF",
+    "autorec": "AutoRec",
+    "cf-nade": "CF-NADE",
+    "llorma": "LLORMA",
+    "ease": "EASE",
+}
+RECOMMENDERS = tuple(LABELS)
+PRESET = "topics-static-v1"
+METRICS = ("rmse", "ndcg@20")
+
+#: fixed hyperparameters (full mode): the thesis's "performance-dependent" choices.
+FULL_PARAMS: dict[str, dict[str, Any]] = {
+    "mf-sgd": {"n_factors": 20},
+    "bayes-mf": {"rank": 20, "n_iter": 200},
+}
+#: grids searched on UNIFORM-INIT (full mode), trimmed from the thesis's (digest §3.2):
+#: k-NN k (thesis linspace(10, 1001, 10); recdyn's baseline-centred k-NN prefers small k,
+#: so the grid reaches down to 5); SGD MF reg around the thesis's fixed 0.07 and lr (up to
+#: 0.03: smaller rates were best at the edge); LibFM MCMC init_stdev 0.1 vs 1.0; AutoRec and
+#: LLORMA regularisation. CF-NADE used fixed parameters in the thesis; EASE is not tuned on
+#: RMSE (its scores are not ratings).
+FULL_GRIDS: dict[str, dict[str, list[Any]]] = {
+    "item-knn": {"k": [5, 10, 20, 40, 120, 250]},
+    "user-knn": {"k": [5, 10, 20, 40, 120, 250]},
+    "mf-sgd": {"reg": [0.04, 0.07, 0.1, 0.15], "lr": [0.005, 0.01, 0.015, 0.03]},
+    "bayes-mf": {"init_std": [0.1, 1.0]},
+    "autorec": {"reg": [30.0, 100.0, 300.0]},
+    "llorma": {"reg": [0.02, 0.08]},
+}
+#: quick mode: a 400 × 680 environment with 16,000 pairs (density 5.9 %, as the thesis's
+#: 100k / 1.7M), small neural models and two-value grids.
+QUICK_OVERRIDES = {"n_users": 400, "n_items": 680, "n_initial_ratings": 16_000}
+QUICK_PARAMS: dict[str, dict[str, Any]] = {
+    "mf-sgd": {"n_factors": 20},
+    "bayes-mf": {"rank": 10, "n_iter": 50},
+    "autorec": {"hidden": 64, "n_epochs": 20},
+    "cf-nade": {"hidden": 32, "n_epochs": 5},
+    "llorma": {"n_anchor": 8, "n_epochs": 5, "pre_epochs": 5},
+}
+QUICK_GRIDS: dict[str, dict[str, list[Any]]] = {
+    "item-knn": {"k": [20, 80]},
+    "user-knn": {"k": [20, 80]},
+    "mf-sgd": {"reg": [0.05, 0.1]},
+}
+
+
+class SamplingBiasStudy(Study):
+    """Thesis §2.5: are offline nDCG@20 / RMSE rankings stable under MNAR sampling?
+
+    Parameters
+    ----------
+    quick : the few-minute version (400 × 680 environment, 16k pairs per dataset, small
+        neural models, two-value grids); default: thesis sizes (1000 × 1700, 100k pairs).
+    seed : root seed: the environment (shared by the three datasets), the folds and
+        the models' seeds.
+    recommenders : names to include (default: the 11 of thesis §2.4, see ``LABELS``).
+    folds : k of the k-fold CV (default 5, as the thesis).
+    heldout_size : pairs in the held-out uniform set (default: as many as a dataset).
+    """
+
+    name = "sampling-bias"
+
+    def __init__(
+        self,
+        *,
+        quick: bool = False,
+        seed: int = 0,
+        recommenders: list[str] | tuple[str, ...] | None = None,
+        folds: int = 5,
+        heldout_size: int | None = None,
+    ) -> None:
+        super().__init__(quick=quick, seed=seed)
+        if recommenders is None:
+            recommenders = RECOMMENDERS
+        if isinstance(recommenders, str) or not recommenders:
+            raise InvalidParameterError(
+                f"recommenders must be a non-empty list of names; got {recommenders!r}"
+            )
+        unknown = [r for r in recommenders if r not in LABELS]
+        if unknown:
+            raise InvalidParameterError(
+                f"recommenders: unknown {', '.join(map(repr, unknown))}; valid: "
+                f"{', '.join(RECOMMENDERS)}"
+            )
+        self.recommenders = tuple(dict.fromkeys(recommenders))
+        self.folds = check_int("folds", folds, low=2, high=20)
+        self.overrides = dict(QUICK_OVERRIDES) if quick else {}
+        n_ratings = self.overrides.get("n_initial_ratings", 100_000)
+        self.heldout_size = check_int(
+            "heldout_size", n_ratings if heldout_size is None else heldout_size, low=100
+        )
+        self.params = QUICK_PARAMS if quick else FULL_PARAMS
+        self.grids = QUICK_GRIDS if quick else FULL_GRIDS
+        self.computed_units = 0
+        self.reused_units = 0
+
+    # ------------------------------------------------------------------ units
+    def _base(self, rec: str, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "preset": PRESET,
+            "overrides": self.overrides,
+            "env_seed": self.seed,
+            "recommender": rec,
+            "params": params,
+            "metrics": list(METRICS),
+        }
+
+    def configs(self, rec: str) -> list[dict[str, Any]]:
+        """Every configuration searched for ``rec`` (fixed parameters ∪ a grid point)."""
+        grid = self.grids.get(rec)
+        fixed = dict(self.params.get(rec, {}))
+        if not grid:
+            return [fixed]
+        from recdyn.evaluation import expand_grid
+        from recdyn.recommenders import make
+
+        return [{**fixed, **c} for c in expand_grid(make(rec, **fixed), grid)]
+
+    def _cv(self, rec: str, params: dict[str, Any], dataset: str, fold: int) -> dict[str, Any]:
+        return {
+            "kind": "cv",
+            **self._base(rec, params),
+            "sampling": dataset,
+            "folds": self.folds,
+            "fold": fold,
+            "cv_seed": self.seed,
+        }
+
+    def _heldout(self, rec: str, params: dict[str, Any], dataset: str) -> dict[str, Any]:
+        return {
+            "kind": "heldout",
+            **self._base(rec, params),
+            "sampling": dataset,
+            "heldout_size": self.heldout_size,
+            "cv_seed": self.seed,
+        }
+
+    # ------------------------------------------------------------------ run
+    def run(
+        self,
+        out: str | Path,
+        *,
+        backend: str = "local",
+        workers: int | None = None,
+        address: str | None = None,
+        progress: bool = False,
+        console: Console | None = None,
+    ) -> StudyResult:
+        check_backend(backend, address)
+        workers = check_int("workers", (os.cpu_count() or 1) if workers is None else workers, low=1)
+        out = Path(out)
+        (out / "units").mkdir(parents=True, exist_ok=True)
+        self.computed_units = self.reused_units = 0
+        start = time.perf_counter()
+        tune = {
+            f"tune--{rec}--c{c}--f{f}": self._cv(rec, params, "uniform", f)
+            for rec in self.recommenders
+            if len(configs := self.configs(rec)) > 1
+            for c, params in enumerate(configs)
+            for f in range(self.folds)
+        }
+        n_eval = len(self.recommenders) * (len(DATASETS) * (self.folds + 1))
+        with ExitStack() as stack:
+            runner = _UnitRunner(out / "units", backend, workers, address, stack)
+            bar = _bar(progress, len(tune) + n_eval, console, stack)
+            done = runner.run(tune, bar)
+            self.best: dict[str, dict[str, Any]] = {}
+            self.cv_keys: dict[tuple[str, str], list[str]] = {}
+            failed: dict[str, str] = dict(runner.failed)
+            for rec in self.recommenders:
+                configs = self.configs(rec)
+                if len(configs) == 1:
+                    self.best[rec] = configs[0]
+                    continue
+                keys = [
+                    [f"tune--{rec}--c{c}--f{f}" for f in range(self.folds)]
+                    for c in range(len(configs))
+                ]
+                if any(k not in done for ks in keys for k in ks):
+                    continue
+                scores = [np.mean([done[k]["rmse"] for k in ks]) for ks in keys]
+                best = int(np.nanargmin(scores))
+                self.best[rec] = configs[best]
+                # the uniform CV of the chosen configuration is its tuning run
+                self.cv_keys[(rec, "uniform")] = keys[best]
+            units = {}
+            for rec, params in self.best.items():
+                for ds in DATASETS:
+                    if (rec, ds) not in self.cv_keys:
+                        self.cv_keys[(rec, ds)] = []
+                        for f in range(self.folds):
+                            units[key := f"cv--{rec}--{ds}--f{f}"] = self._cv(rec, params, ds, f)
+                            self.cv_keys[(rec, ds)].append(key)
+                    units[f"heldout--{rec}--{ds}"] = self._heldout(rec, params, ds)
+            if bar is not None:  # recommenders whose tuning failed have no evaluation
+                bar[0].update(bar[1], total=len(tune) + len(units))
+            done.update(runner.run(units, bar))
+            failed.update(runner.failed)
+            self.computed_units, self.reused_units = runner.computed, runner.reused
+        if failed:
+            lines = "; ".join(f"{k}: {v.splitlines()[0]}" for k, v in sorted(failed.items())[:5])
+            raise RecdynError(
+                f"{len(failed)} unit(s) of the sampling-bias study failed ({lines}); finished "
+                f"units are saved in {out / 'units'}: fix the cause and run again to resume"
+            )
+        result = StudyResult(self.name, out, out / "report.html")
+        analysis.analyse(self, result, tune, done, time.perf_counter() - start)
+        write_findings(result)
+        return result
+
+
+# ---------------------------------------------------------------------- driver helpers
+def _bar(enabled: bool, total: int, console: Console | None, stack: ExitStack):
+    if not enabled:
+        return None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    bar = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+    stack.enter_context(bar)
+    return bar, bar.add_task("sampling-bias units", total=total)
+
+
+def _canonical(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, sort_keys=True)
+
+
+class _UnitRunner:
+    """Runs units that have no saved result, saving each one as it arrives."""
+
+    def __init__(self, directory: Path, backend, workers, address, stack: ExitStack) -> None:
+        self.directory, self.backend, self.workers, self.address = (
+            directory,
+            backend,
+            workers,
+            address,
+        )
+        self.stack, self.pool = stack, None
+        self.computed = self.reused = 0
+        self.failed: dict[str, str] = {}
+
+    def load(self, key: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        path = self.directory / f"{key}.json"
+        if not path.exists():
+            return None
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if _canonical(stored.get("payload")) != _canonical(payload):
+            return None  # made with other parameters: compute again
+        return stored["result"]
+
+    def save(self, key: str, payload: dict[str, Any], result: dict[str, Any]) -> None:
+        path = self.directory / f"{key}.json"
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps({"payload": payload, "result": result}), encoding="utf-8")
+        os.replace(tmp, path)
+
+    def run(self, units: dict[str, dict[str, Any]], bar) -> dict[str, dict[str, Any]]:
+        from recdyn.experiments.executors import make_pool
+
+        self.failed = {}
+        done, todo = {}, {}
+        for key, payload in units.items():
+            stored = self.load(key, payload)
+            if stored is None:
+                todo[key] = payload
+            else:
+                done[key] = stored
+                self.reused += 1
+        _advance(bar, len(done))
+        if not todo:
+            return done
+        if self.pool is None:
+            n = min(self.workers, len(todo))
+            self.pool = self.stack.enter_context(make_pool(self.backend, n, self.address))
+        items = ((k, ("call", f"{__name__}:run_unit", p)) for k, p in todo.items())
+        for ev in self.pool.run(items):
+            if ev.kind == "done":
+                self.save(ev.key, todo[ev.key], ev.result)
+                done[ev.key] = ev.result
+                self.computed += 1
+                _advance(bar, 1)
+            elif ev.kind == "failed":
+                self.failed[ev.key] = ev.error or "failed"
+                _advance(bar, 1)
+        return done
+
+
+def _advance(bar, n: int) -> None:
+    if bar is not None and n:
+        bar[0].update(bar[1], advance=n)
+
+
+# ---------------------------------------------------------------------- worker side
+@lru_cache(maxsize=4)
+def _dataset(preset: str, overrides: str, sampling: str, env_seed: int):
+    """``(env, initial data)`` of ``preset`` with ``initial_sampling=sampling``."""
+    from recdyn.environments import make
+
+    env = make(preset, initial_sampling=sampling, **json.loads(overrides))
+    return env, env.reset(seed=env_seed)
+
+
+@lru_cache(maxsize=2)
+def heldout_pairs(preset: str, overrides: str, env_seed: int, size: int):
+    """A uniform sample of ``size`` pairs of the environment that are in none of the three
+    datasets, with noisy observed ratings (the same observation model as the datasets)."""
+    from recdyn import seeding
+    from recdyn.interactions import STEP_DTYPE, Interactions
+
+    env, _ = _dataset(preset, overrides, "uniform", env_seed)
+    taken = np.concatenate(
+        [
+            data.user.astype(np.int64) * env.n_items + data.item
+            for data in (_dataset(preset, overrides, s, env_seed)[1] for s in DATASETS)
+        ]
+    )
+    free = np.setdiff1d(np.arange(env.n_users * env.n_items), taken, assume_unique=False)
+    if size > len(free):
+        raise InvalidParameterError(
+            f"heldout_size must be at most {len(free)} (the pairs in none of the datasets); "
+            f"got {size}"
+        )
+    rng = seeding.generator(env_seed, "sampling-bias", "heldout")
+    flat = np.sort(rng.choice(free, size=size, replace=False))
+    users, items = np.divmod(flat, env.n_items)
+    ratings = env._observe(users, items, rng)
+    return Interactions(users, items, ratings, np.zeros(size, STEP_DTYPE))
+
+
+def run_unit(
+    *,
+    kind: str,
+    preset: str,
+    overrides: dict[str, Any],
+    env_seed: int,
+    recommender: str,
+    params: dict[str, Any],
+    metrics: list[str],
+    sampling: str,
+    cv_seed: int,
+    folds: int = 5,
+    fold: int = 0,
+    heldout_size: int = 0,
+) -> dict[str, Any]:
+    """One unit of work (runs in a worker): ``kind="cv"`` fits on all folds of the dataset
+    ``sampling`` but ``fold`` and evaluates on it (:func:`~recdyn.evaluation.
+    cross_validation.run_fold`: the same folds and per-fold model seeds for every
+    configuration); ``kind="heldout"`` fits on the whole dataset and evaluates on
+    :func:`heldout_pairs`. Returns the metrics, ``fit_seconds`` and ``seconds``."""
+    from recdyn import seeding
+    from recdyn.evaluation import evaluate, kfold_assignment
+    from recdyn.evaluation.cross_validation import FoldJob, run_fold
+    from recdyn.recommenders import make
+
+    start = time.perf_counter()
+    key = json.dumps(overrides, sort_keys=True)
+    env, data = _dataset(preset, key, sampling, env_seed)
+    rec = make(recommender)
+    if kind == "cv":
+        assignment = kfold_assignment(len(data), folds, cv_seed)
+        job = FoldJob(
+            rec,
+            data,
+            assignment,
+            env.n_users,
+            env.n_items,
+            tuple(metrics),
+            cv_seed,
+            env,
+            configs=[params],
+        )
+        row = run_fold(job, 0, fold)
+        row.pop("config", None)
+    elif kind == "heldout":
+        test = heldout_pairs(preset, key, env_seed, heldout_size)
+        rec = rec.clone(**params)
+        if "seed" in rec.get_params() and rec.get_params()["seed"] is None:
+            derived = seeding.derive(cv_seed, "recommender", "heldout")
+            rec.set_params(seed=int(derived.generate_state(1, np.uint32)[0]))
+        if rec.requires_environment:
+            rec.attach(env)
+        t = time.perf_counter()
+        rec.fit(data, env.n_users, env.n_items)
+        row = {"fit_seconds": time.perf_counter() - t, "n_train": len(data), "n_test": len(test)}
+        row.update(evaluate(rec, data, test, metrics))
+    else:
+        raise InvalidParameterError(f"kind must be 'cv' or 'heldout'; got {kind!r}")
+    row = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
+    row["seconds"] = time.perf_counter() - start
+    return row
+
+
+__all__ = ["DATASETS", "LABELS", "RECOMMENDERS", "SamplingBiasStudy", "run_unit"]

@@ -1,0 +1,163 @@
+"""The ``sampling-bias`` study (thesis §2.5): quick run on a few cheap recommenders,
+outputs, resume, parameter errors, the worker unit and the CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from recdyn import studies
+from recdyn.cli import app
+from recdyn.errors import InvalidParameterError
+from recdyn.experiments.runner import execute
+from recdyn.studies import sampling_bias
+from recdyn.studies.sampling_bias import DATASETS, SamplingBiasStudy, heldout_pairs, run_unit
+
+CHEAP = ["random", "toppop", "item-knn", "mf-sgd", "ease"]
+FIGURES = ("fig2_3_ndcg.png", "fig2_4_rmse.png", "heldout_ndcg.png")
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sampling-bias")
+    study = SamplingBiasStudy(quick=True, recommenders=CHEAP)
+    result = study.run(out, workers=2)
+    mtimes = {p.name: p.stat().st_mtime_ns for p in (out / "units").glob("*.json")}
+    return study, result, out, mtimes
+
+
+def test_quick_run_writes_report_findings_and_figures(first_run):
+    _, result, out, _ = first_run
+    assert result.report == out / "report.html" and result.report.stat().st_size > 10_000
+    html = result.report.read_text(encoding="utf-8")
+    assert "Figure 2.3" in html and "Figure 2.4" in html and "data:image/png;base64" in html
+    for name in FIGURES:
+        assert (out / name).stat().st_size > 5_000
+    findings = pd.read_csv(out / "findings.csv")
+    assert len(findings) == len(result.findings) == 11
+    assert findings["measured"].str.contains(r"\d\.\d", regex=True).all()
+    assert set(findings["reproduced"].dropna().astype(str)) <= {"True", "False"}
+    # every (recommender, dataset) has 5-fold means; EASE has no RMSE
+    offline = result.tables["offline"]
+    assert len(offline) == len(CHEAP) * len(DATASETS)
+    assert offline["nDCG@20"].between(0.5, 1.0).all()
+    ease = offline[offline["recommender"] == "EASE"]
+    assert ease["RMSE"].isna().all() and offline.dropna()["RMSE"].between(0.3, 2.5).all()
+    # tuned on UNIFORM-INIT: one chosen configuration per recommender
+    tuning = result.tables["tuning"]
+    assert tuning.groupby("recommender")["chosen"].sum().eq(1).all()
+    assert tuning["recommender"].value_counts()["ItemKNN"] == 2
+
+
+def test_three_datasets_sample_the_same_state_with_different_biases(first_run):
+    table = first_run[1].tables["datasets"].set_index("dataset")
+    assert table["same state as UNIFORM-INIT"].all()
+    assert (table["pairs"] == 16_000).all()
+    mean = table["mean rating"]
+    assert mean["ML-100K-INIT"] > mean["UNIFORM-INIT"] + 0.2
+    assert mean["ML-100K-INIT-FLIP"] < mean["UNIFORM-INIT"] - 0.2
+    # the user-rank Beta term concentrates ratings on few users
+    top = table["share of top 10% users"]
+    assert top["ML-100K-INIT"] > 2 * top["UNIFORM-INIT"]
+
+
+def test_rerun_resumes_without_recomputing(first_run):
+    study, result, out, mtimes = first_run
+    assert study.computed_units == len(mtimes) and study.reused_units == 0
+    again = SamplingBiasStudy(quick=True, recommenders=CHEAP)
+    second = again.run(out, workers=2)
+    assert again.computed_units == 0 and again.reused_units == len(mtimes)
+    assert {p.name: p.stat().st_mtime_ns for p in (out / "units").glob("*.json")} == mtimes
+    assert second.findings == result.findings
+
+
+def test_a_unit_made_with_other_parameters_is_computed_again(first_run, tmp_path):
+    out = tmp_path / "copy"
+    shutil.copytree(first_run[2], out)
+    path = out / "units" / "cv--toppop--ml100k-init--f0.json"
+    stored = json.loads(path.read_text())
+    stored["payload"]["params"] = {"prior_weight": 99.0}
+    path.write_text(json.dumps(stored))
+    study = SamplingBiasStudy(quick=True, recommenders=["toppop"])
+    study.run(out, workers=1)
+    assert study.computed_units == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (dict(recommenders=["nope"]), "recommenders: unknown 'nope'; valid: random"),
+        (dict(recommenders="random"), "non-empty list"),
+        (dict(recommenders=[]), "non-empty list"),
+        (dict(folds=1), "folds"),
+        (dict(heldout_size=5), "heldout_size"),
+        (dict(quick="yes"), "quick must be True or False"),
+    ],
+)
+def test_bad_study_parameters_raise_clear_errors(kwargs, match):
+    with pytest.raises(InvalidParameterError, match=match):
+        studies.make("sampling-bias", **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [(dict(backend="spark"), "backend must be one of local, ray"), (dict(address="auto"), "ray")],
+)
+def test_bad_run_options_raise_before_any_work(tmp_path, kwargs, match):
+    with pytest.raises(InvalidParameterError, match=match):
+        SamplingBiasStudy(quick=True).run(tmp_path / "x", **kwargs)
+    assert not (tmp_path / "x").exists()
+
+
+def test_heldout_pairs_are_uniform_and_outside_every_dataset():
+    overrides = json.dumps({"n_users": 50, "n_items": 60, "n_initial_ratings": 600})
+    test = heldout_pairs("topics-static-v1", overrides, 3, 500)
+    flat = test.user.astype(np.int64) * 60 + test.item
+    assert len(np.unique(flat)) == 500
+    for ds in DATASETS:
+        _, data = sampling_bias._dataset("topics-static-v1", overrides, ds, 3)
+        assert not np.isin(flat, data.user.astype(np.int64) * 60 + data.item).any()
+    assert test.rating.min() >= 1 and test.rating.max() <= 5
+
+
+def test_units_run_through_the_generic_call_payload():
+    kwargs = dict(
+        kind="cv",
+        preset="topics-static-v1",
+        overrides={"n_users": 50, "n_items": 60, "n_initial_ratings": 600},
+        env_seed=0,
+        recommender="toppop",
+        params={},
+        metrics=["rmse", "ndcg@20"],
+        sampling="ml100k-init",
+        cv_seed=0,
+        folds=3,
+        fold=1,
+    )
+    direct = run_unit(**kwargs)
+    via = execute(("call", "recdyn.studies.sampling_bias:run_unit", kwargs))
+    assert via["rmse"] == direct["rmse"] and via["ndcg@20"] == direct["ndcg@20"]
+    assert via["n_test"] == 200
+    with pytest.raises(InvalidParameterError, match="kind"):
+        run_unit(**{**kwargs, "kind": "online"})
+
+
+def test_cli_runs_and_resumes_the_study(first_run, tmp_path, monkeypatch):
+    out = tmp_path / "cli"
+    shutil.copytree(first_run[2], out)
+    monkeypatch.setattr(sampling_bias, "RECOMMENDERS", tuple(CHEAP))
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["study", "sampling-bias", "--quick", "--out", str(out)], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "ML-100K-INIT" in result.output and "reproduced" in result.output
+    assert "report.html" in result.output
+    bad = runner.invoke(app, ["study", "sampling-bias", "--quick", "--backend", "spark"])
+    assert bad.exit_code != 0
+    assert "backend must be one of local, ray" in bad.output

@@ -200,6 +200,28 @@ def test_bad_input_gives_clear_errors(name):
         build(name, partial_epochs=-1)
 
 
+@pytest.mark.parametrize("partial_rows", ["touched", "all"])
+def test_cfnade_warm_partial_fit_trains_the_touched_rows_or_all(partial_rows):
+    train, _ = low_rank()
+    # no fit epochs (Adam has no momentum yet) and no weight decay: a column's weights
+    # W, V move only if a trained row has a rating in that column
+    rec = build("cf-nade", n_epochs=0, weight_decay=0.0, partial_rows=partial_rows)
+    rec.fit(train, N_USERS, N_ITEMS)
+    before = {k: rec._params[k].detach().clone() for k in ("W", "V")}
+    new = train.select(train.item == 0).select(np.arange(2))  # I-CF-NADE: item 0 is a row
+    rec.partial_fit(new)
+    moved = np.zeros(N_USERS, bool)
+    for k, old in before.items():
+        moved |= (rec._params[k] != old).any(dim=(0, 2)).numpy()  # per column (user)
+    raters = np.isin(np.arange(N_USERS), train.user[train.item == 0])
+    if partial_rows == "touched":
+        np.testing.assert_array_equal(moved, raters)
+    else:
+        np.testing.assert_array_equal(moved, np.isin(np.arange(N_USERS), train.user))
+    with pytest.raises(InvalidParameterError, match="partial_rows"):
+        build("cf-nade", partial_rows="some")
+
+
 def test_cfnade_rejects_a_bad_rating_range():
     with pytest.raises(InvalidParameterError, match="rating_range"):
         CFNADE(rating_range=(5, 1))

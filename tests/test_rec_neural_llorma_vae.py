@@ -158,6 +158,27 @@ def test_mult_vae_stops_early_on_held_out_users():
     assert hist[rec.best_epoch_] == min(hist)
 
 
+@pytest.mark.parametrize("cls", [MultVAE, MultDAE])
+def test_autoencoder_batch_size_scales_with_the_data_unless_given(cls):
+    auto = cls(batch_size=None)  # MultVAE's default; MultDAE keeps the paper's 500
+    assert auto._batch_size(943) == 100  # ML-100K: ~10 updates per epoch
+    assert auto._batch_size(2_500) == 250
+    assert auto._batch_size(116_677) == 500  # ML-20M: the paper's batch
+    assert cls(batch_size=64)._batch_size(116_677) == 64
+    data = click_blocks(n_users=250)
+    name = "mult-vae" if cls is MultVAE else "mult-dae"
+    updates = fit(name, data, 250, 30, batch_size=None, n_epochs=3)._updates
+    assert updates == 3 * 3  # 250 users in batches of 100
+
+
+@pytest.mark.parametrize("partial_rows, updates", [("touched", 1), ("all", 6)])
+def test_autoencoder_warm_partial_fit_trains_the_new_ratings_users_or_all(partial_rows, updates):
+    rec = fit("mult-vae", click_blocks(), 60, 30, batch_size=10, partial_rows=partial_rows)
+    before = rec._updates
+    rec.partial_fit(Interactions([0, 3], [10, 11], [5.0, 5.0]))
+    assert rec._updates - before == updates  # 2 users in one batch, or 60 in six
+
+
 def test_llorma_stops_early_on_a_validation_split():
     train, _ = taste_groups()
     model = fit("llorma", train, 48, 30, n_epochs=30, validation_fraction=0.2, patience=2)

@@ -11,7 +11,6 @@ from recdyn.interactions import Interactions
 from recdyn.recommenders.neural._torch import (
     DenseRows,
     TorchRecommender,
-    batches,
     require_torch,
 )
 
@@ -144,7 +143,7 @@ class AutoRec(TorchRecommender):
             "V": uniform(k**-0.5, nu, k),  # decoder, one row per user
             "b": uniform(k**-0.5, nu),
         }
-        self._optimizer = torch.optim.Adam(self._params.values(), lr=self.lr)
+        self._optimizer = self._adam(list(self._params.values()))
         self._trained = np.zeros(nu, bool)  # users whose weights have been trained
 
     def _encode(self, x: Any, train: bool = False) -> Any:
@@ -160,37 +159,28 @@ class AutoRec(TorchRecommender):
         torch = require_torch()
         source = DenseRows(self._rating_matrix(train).T, self.device_)
         rows = np.flatnonzero(np.bincount(train.item, minlength=self.n_items_))
-        p, opt = self._params, self._optimizer
+        p = self._params
         if n_epochs:
             self._trained[train.user] = True
         n_obs = max(float(source.structure.sum()), 1.0)
 
         def epoch() -> float:
-            order = rows[torch.randperm(len(rows), generator=self._cpu_gen).numpy()]
             sse = 0.0
-            for batch in batches(order, self.batch_size):
+            for batch in self._shuffled(rows, self.batch_size):
                 x, mask = source(batch)
                 out = self._encode(x, train=True) @ p["V"].T + p["b"]
                 err = ((out - x) * mask).square().sum()
                 penalty = (p["W"].square().sum() + p["V"].square().sum()) * (
                     0.5 * self.reg * len(batch) / len(rows)
                 )
-                opt.zero_grad(set_to_none=True)
-                (err + penalty).backward()
-                opt.step()
+                self._step(err + penalty)
                 sse += float(err.detach())
             return sse / n_obs
 
         validate = None
         if validation is not None:
-            vu, vi, vr = (
-                torch.from_numpy(a.astype(t)).to(self.device_)
-                for a, t in (
-                    (validation.user, np.int64),
-                    (validation.item, np.int64),
-                    (validation.rating, np.float32),
-                )
-            )
+            vu, vi = self._tensor(validation.user), self._tensor(validation.item)
+            vr = self._tensor(validation.rating, np.float32)
 
             def validate() -> float:
                 with torch.no_grad():

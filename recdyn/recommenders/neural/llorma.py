@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -10,7 +9,7 @@ import scipy.sparse as sp
 
 from recdyn._validation import check_float, check_int
 from recdyn.interactions import Interactions
-from recdyn.recommenders.neural._torch import TorchRecommender, require_torch
+from recdyn.recommenders.neural._torch import TorchRecommender, csr_tensor, require_torch
 
 _BLOCK = 2**24  # largest dense block (entries) built by one sparse product
 _EPS = 1e-6  # ridge added to every normal equation (rows without data solve to 0)
@@ -154,22 +153,13 @@ class LLORMA(TorchRecommender):
         self._user_seen = np.diff(r.indptr) > 0
         self._item_seen = np.diff(self._Rt.indptr) > 0
 
-    def _ids(self, ids: np.ndarray) -> Any:
-        """Integer ids as an int64 tensor on the device (a copy: inputs may be read-only)."""
-        torch = require_torch()
-        return torch.from_numpy(np.array(ids, dtype=np.int64)).to(self.device_)
-
     def _torch_csr(self, m: sp.csr_array, values: np.ndarray) -> Any:
-        torch = require_torch()
-        with warnings.catch_warnings():  # "sparse CSR support is in beta state"
-            warnings.simplefilter("ignore", UserWarning)
-            return torch.sparse_csr_tensor(
-                torch.from_numpy(m.indptr.astype(np.int64)),
-                torch.from_numpy(m.indices.astype(np.int64)),
-                torch.from_numpy(np.ascontiguousarray(values, dtype=np.float32)),
-                size=m.shape,
-                device=self.device_,
-            )
+        return csr_tensor(
+            self._tensor(m.indptr),
+            self._tensor(m.indices),
+            self._tensor(values, np.float32),
+            m.shape,
+        )
 
     def _side(self, by_user: bool, rows: np.ndarray | None, offset: float) -> tuple[Any, Any]:
         """``(structure, ratings - offset)`` of the rating matrix (users × items when
@@ -246,7 +236,7 @@ class LLORMA(TorchRecommender):
             if rows is None:
                 target[:] = new
             else:
-                target[self._ids(rows)] = new
+                target[self._tensor(rows)] = new
 
     def _kernels(self) -> None:
         """``K_h(d(u_a, u))`` and ``K_h(d(i_a, i))`` from the global factors."""
@@ -255,7 +245,7 @@ class LLORMA(TorchRecommender):
         def kernel(f: Any, anchors: np.ndarray) -> Any:
             norm = f.norm(dim=1)
             unit = f / norm.clamp_min(1e-12)[:, None]
-            anchors = self._ids(anchors)
+            anchors = self._tensor(anchors)
             cos = unit[anchors] @ unit.T
             x = torch.arccos(cos.clamp(-1.0, 1.0)) / self.bandwidth
             k = torch.where(x < 1.0, 0.75 * (1.0 - x * x), torch.zeros_like(x))
@@ -271,7 +261,7 @@ class LLORMA(TorchRecommender):
             k_rows, k_cols = (self._Ku, self._Ki) if by_user else (self._Ki, self._Ku)
             target, other = (self._X, self._Y) if by_user else (self._Y, self._X)
             if rows is not None:
-                idx = self._ids(rows)
+                idx = self._tensor(rows)
                 k_rows = k_rows[:, idx]
             new = self._solve(s, v, k_rows, k_cols, other, self.reg, bias=True)
             if rows is None:
@@ -301,14 +291,6 @@ class LLORMA(TorchRecommender):
         self._Y = normal(a, ni, self.rank + 1)
         self._X[..., -1] = 0.0
         self._Y[..., -1] = 0.0
-        self._touched: tuple[np.ndarray, np.ndarray] | None = None
-
-    def _partial_fit(self, new: Interactions) -> None:
-        self._touched = (np.unique(new.user), np.unique(new.item))
-        try:
-            super()._partial_fit(new)
-        finally:
-            self._touched = None
 
     def _epochs(self, train: Interactions, n_epochs: int, validation: Interactions | None) -> None:
         users = items = None
@@ -350,12 +332,12 @@ class LLORMA(TorchRecommender):
     def _fallback(self, users: np.ndarray, items: Any = None) -> Any:
         """Global-model predictions (the mean where the user or item has no rating)."""
         torch = require_torch()
-        u = self._ids(users)
+        u = self._tensor(users)
         if items is None:
             out = self._P[u] @ self._Q.T
             seen = self._user_seen[users][:, None] & self._item_seen[None, :]
         else:
-            i = self._ids(items)
+            i = self._tensor(items)
             out = (self._P[u] * self._Q[i]).sum(1)
             seen = self._user_seen[users] & self._item_seen[items]
         mask = torch.as_tensor(seen, device=self.device_)
@@ -363,7 +345,7 @@ class LLORMA(TorchRecommender):
 
     def _score_rows(self, users: np.ndarray) -> Any:
         torch = require_torch()
-        u = self._ids(users)
+        u = self._tensor(users)
         x, ku = self._X[:, u], self._Ku[:, u][..., None]
         feats = torch.cat([ku * x[..., :-1], ku * x[..., -1:], ku], -1)
         num = feats.permute(1, 0, 2).reshape(len(users), -1) @ self._item_feats.T
@@ -379,8 +361,8 @@ class LLORMA(TorchRecommender):
         with torch.no_grad():
             for lo in range(0, len(users), step):
                 ub, ib = users[lo : lo + step], items[lo : lo + step]
-                u = self._ids(ub)
-                i = self._ids(ib)
+                u = self._tensor(ub)
+                i = self._tensor(ib)
                 x, y = self._X[:, u], self._Y[:, i]
                 local = (x[..., :-1] * y[..., :-1]).sum(-1) + x[..., -1] + y[..., -1]
                 w = self._Ku[:, u] * self._Ki[:, i]

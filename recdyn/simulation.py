@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from recdyn import seeding
+from recdyn._progress import progress_bar
 from recdyn._validation import check_int
 from recdyn.environments.base import Environment
 from recdyn.environments.presets import make as make_environment
@@ -142,7 +143,7 @@ def simulate(
 
     rows: list[dict[str, float]] = []
     pending: list[Interactions] = []
-    bar = _progress(progress, steps, f"{rec_name} on {env.spec.name}")
+    bar = progress_bar(progress, steps, f"{rec_name} on {env.spec.name}")
     try:
         for t in range(1, steps + 1):
             start = time.perf_counter()
@@ -213,21 +214,6 @@ def _with_propensities(new: Interactions, users: np.ndarray, sel: Any) -> Intera
     row = np.searchsorted(users, new.user)
     pos = np.argmax(sel.slates[row] == new.item[:, None], axis=1)
     return Interactions(new.user, new.item, new.rating, new.step, sel.propensities[row, pos])
-
-
-def _progress(enabled: bool, total: int, label: str):
-    if not enabled:
-        return None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    bar = Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-    )
-    bar.start()
-    return bar, bar.add_task(label, total=total)
 
 
 def _jsonable(params: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from recdyn import seeding
+from recdyn._progress import advance, progress_bar
 from recdyn._validation import check_int
 from recdyn.environments.base import Environment
 from recdyn.errors import InvalidParameterError
@@ -297,12 +298,12 @@ def run_jobs(
     if n_jobs == -1:
         n_jobs = os.cpu_count() or 1
     results: list[dict[str, Any] | None] = [None] * len(tasks)
-    bar = _progress_bar(progress, len(tasks), label)
+    bar = progress_bar(progress, len(tasks), label)
     try:
         if n_jobs == 1 or len(tasks) <= 1:
             for i, (config, fold) in enumerate(tasks):
                 results[i] = run_fold(job, config, fold)
-                _advance(bar)
+                advance(bar)
         else:
             ctx = multiprocessing.get_context("spawn")
             workers = min(n_jobs, len(tasks))
@@ -317,7 +318,7 @@ def run_jobs(
                 try:
                     for fut in as_completed(futures):
                         results[futures[fut]] = fut.result()
-                        _advance(bar)
+                        advance(bar)
                 except BaseException:
                     for fut in futures:  # do not wait for the rest of the grid
                         fut.cancel()
@@ -326,26 +327,6 @@ def run_jobs(
         if bar is not None:
             bar[0].stop()
     return [r for r in results if r is not None]
-
-
-def _progress_bar(enabled: bool, total: int, label: str):
-    if not enabled:
-        return None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    bar = Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-    )
-    bar.start()
-    return bar, bar.add_task(label, total=total)
-
-
-def _advance(bar: Any) -> None:
-    if bar is not None:
-        bar[0].update(bar[1], advance=1)
 
 
 # ----------------------------------------------------------------------------- public

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 
+from recdyn._progress import advance, progress_bar
 from recdyn._validation import check_int
 from recdyn.errors import InvalidParameterError, RecdynError
 from recdyn.studies import _sampling_bias_analysis as analysis
@@ -220,7 +221,11 @@ class SamplingBiasStudy(Study):
         n_eval = len(self.recommenders) * (len(DATASETS) * (self.folds + 1))
         with ExitStack() as stack:
             runner = _UnitRunner(out / "units", backend, workers, address, stack)
-            bar = _bar(progress, len(tune) + n_eval, console, stack)
+            bar = progress_bar(
+                progress, len(tune) + n_eval, "sampling-bias units", console, start=False
+            )
+            if bar is not None:
+                stack.enter_context(bar[0])
             done = runner.run(tune, bar)
             self.best: dict[str, dict[str, Any]] = {}
             self.cv_keys: dict[tuple[str, str], list[str]] = {}
@@ -268,22 +273,6 @@ class SamplingBiasStudy(Study):
 
 
 # ---------------------------------------------------------------------- driver helpers
-def _bar(enabled: bool, total: int, console: Console | None, stack: ExitStack):
-    if not enabled:
-        return None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    bar = Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    )
-    stack.enter_context(bar)
-    return bar, bar.add_task("sampling-bias units", total=total)
-
-
 def _canonical(payload: dict[str, Any]) -> str:
     return json.dumps(payload, sort_keys=True)
 
@@ -332,7 +321,7 @@ class _UnitRunner:
             else:
                 done[key] = stored
                 self.reused += 1
-        _advance(bar, len(done))
+        advance(bar, len(done))
         if not todo:
             return done
         if self.pool is None:
@@ -344,16 +333,11 @@ class _UnitRunner:
                 self.save(ev.key, todo[ev.key], ev.result)
                 done[ev.key] = ev.result
                 self.computed += 1
-                _advance(bar, 1)
+                advance(bar)
             elif ev.kind == "failed":
                 self.failed[ev.key] = ev.error or "failed"
-                _advance(bar, 1)
+                advance(bar)
         return done
-
-
-def _advance(bar, n: int) -> None:
-    if bar is not None and n:
-        bar[0].update(bar[1], advance=n)
 
 
 # ---------------------------------------------------------------------- worker side

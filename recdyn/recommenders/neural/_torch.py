@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from recdyn._progress import progress_bar
 from recdyn._validation import check_float, check_int
 from recdyn.errors import InvalidParameterError, MissingDependencyError
 from recdyn.interactions import Interactions
@@ -190,7 +191,7 @@ def run_epochs(
     """
     losses: list[float] = []
     val_losses: list[float] = []
-    bar = _progress(verbose, n_epochs, desc)
+    bar = progress_bar(verbose, n_epochs, desc)
     try:
         for e in range(n_epochs):
             losses.append(float(epoch()))
@@ -220,21 +221,6 @@ def cosine_lr(lr: float, decay: float, epoch: int, n_epochs: int) -> float:
     return end + (lr - end) * 0.5 * (
         1.0 + math.cos(math.pi * min(epoch, n_epochs - 1) / (n_epochs - 1))
     )
-
-
-def _progress(enabled: bool, total: int, label: str) -> Any:
-    if not enabled or total <= 0:
-        return None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    bar = Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    bar.start()
-    return bar, bar.add_task(label, total=total)
 
 
 # ----------------------------------------------------------------------------- data helpers

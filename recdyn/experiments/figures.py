@@ -143,6 +143,7 @@ def plot_over_time(
     handles: dict[str, object] = {}
     for ax, env in zip(axes, envs):
         part = stats[stats["environment"] == env]
+        _clip_to_means(ax, part)
         for label, line in part.groupby("label", sort=False):
             if line["mean"].isna().all():  # e.g. RMSE of a model that predicts no ratings
                 continue
@@ -158,10 +159,23 @@ def plot_over_time(
         ax.set_xlabel("step")
         _style(ax)
     axes[0].set_ylabel(metric_title(metric))
-    note = f", moving average over {smooth} steps" if smooth > 1 else ""
-    fig.suptitle(f"{metric_title(metric)} over time (mean and 95% CI across trials{note})")
+    note = f"; {smooth}-step moving average" if smooth > 1 else ""
+    fig.suptitle(f"{metric_title(metric)} over time\n(mean, 95% CI over trials{note})", fontsize=11)
     names = [n for n in palette if n in handles]
     return _save(fig, Path(path), [handles[n] for n in names], names, legend)
+
+
+def _clip_to_means(ax, part: pd.DataFrame) -> None:
+    """Fit the y-axis to the mean lines (plus a margin), not to the bands: with few trials
+    a t-interval is wide enough to flatten every line otherwise."""
+    means = part["mean"].to_numpy(dtype=float)
+    means = means[np.isfinite(means)]
+    if not len(means):
+        return
+    lo, hi = float(means.min()), float(means.max())
+    pad = 0.25 * (hi - lo) or 0.1 * max(abs(hi), 1.0)
+    ax.set_ylim(lo - pad, hi + pad)
+    ax.set_autoscaley_on(False)
 
 
 def plot_offline_vs_online(

@@ -506,6 +506,14 @@ def run_command(
             "to OUT/archive/ and starts over (needed after the spec changed).",
         ),
     ] = True,
+    extend: Annotated[
+        bool,
+        typer.Option(
+            "--extend",
+            help="After a spec change, keep the finished tasks it leaves unchanged (e.g. "
+            "more trials or recommenders) and run only the new ones.",
+        ),
+    ] = False,
     max_retries: Annotated[
         int, typer.Option(help="Re-runs of a task whose worker process or node died.")
     ] = 1,
@@ -529,6 +537,7 @@ def run_command(
                     workers=workers,
                     address=address,
                     force=not resume,
+                    extend=extend,
                     max_retries=max_retries,
                     progress=not quiet,
                     console=err,

@@ -242,6 +242,53 @@ def test_a_changed_spec_is_refused_unless_forced(tmp_path):
     assert len(pd.read_csv(tmp_path / "all.csv")) == 2 * 3
 
 
+def test_a_grown_spec_extends_the_finished_tasks(tmp_path):
+    body = (
+        "steps = 3\ntrials = 1\n"
+        f'[[environments]]\npreset = "topics-static-v1"\noverrides = {TINY}\n'
+        '[[recommenders]]\nname = "toppop"\n[[recommenders]]\nname = "random"\n'
+    )
+    spec = _spec(tmp_path, "growing", body)
+    out = tmp_path / "out"
+    assert run_experiment(spec, out, workers=1).completed == 2
+    first = load_results(out)
+    stamps = {p.name: p.stat().st_mtime_ns for p in (out / "tasks").iterdir()}
+
+    # two trials instead of one, and random swapped for oracle
+    spec.write_text(
+        spec.read_text().replace("trials = 1", "trials = 2").replace('"random"', '"oracle"')
+    )
+    with pytest.raises(SpecChangedError, match="--extend to keep the 1 finished tasks"):
+        run_experiment(spec, out)
+    grown = run_experiment(spec, out, workers=1, extend=True)
+    assert (grown.completed, grown.skipped) == (3, 1)
+    kept = first[first["recommender"] == "toppop"]
+    (toppop_file,) = [n for n in stamps if n[:-8] in set(kept["task_id"])]
+    assert (out / "tasks" / toppop_file).stat().st_mtime_ns == stamps[toppop_file]
+    (archived,) = (out / "archive").iterdir()
+    assert [p.name for p in (archived / "tasks").iterdir()] == [
+        n for n in stamps if n != toppop_file
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        results = load_results(out)
+    assert sorted(set(zip(results["recommender"], results["trial"]))) == [
+        ("oracle", 0),
+        ("oracle", 1),
+        ("toppop", 0),
+        ("toppop", 1),
+    ]
+    fresh = run_experiment(spec, tmp_path / "fresh", workers=1)
+    assert fresh.completed == 4
+    pd.testing.assert_frame_equal(
+        _numbers(results), _numbers(load_results(tmp_path / "fresh")), check_exact=True
+    )
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["extended"][0]["kept"] == 1
+    assert manifest["extends"] == [manifest["extended"][0]["from"]] != [manifest["spec_hash"]]
+    assert run_experiment(spec, out).skipped == 4
+
+
 def _die_on_request(payload: str, report=None) -> str | dict[str, str | None]:
     if payload == "threads":
         return {var: os.environ.get(var) for var in THREAD_VARS}

@@ -6,7 +6,8 @@
     <out>/tasks/<task_id>.parquet     one file per finished task (per-step metrics)
     <out>/interactions/<task_id>.parquet   full interaction log (save_interactions)
     <out>/tuning/<tune_id>.json       offline tuning result (when [tuning] is given)
-    <out>/archive/<time>-<hash>/      earlier results moved aside by ``--force``
+    <out>/archive/<time>-<hash>/      earlier results moved aside by ``--force`` (all)
+                                      or ``--extend`` (those not in the new plan)
 
 Task files have the columns ``task_id, environment, recommender, params, policy, trial``
 (``params`` is the canonical JSON of the configured hyperparameters), then ``step``, one
@@ -128,8 +129,9 @@ def encode(out: TaskOutput, spec_hash: str) -> EncodedTask:
     )
 
 
-def verify(path: Path, spec_hash: str) -> str | None:
-    """``None`` if ``path`` is a complete task file of this spec, else what is wrong."""
+def verify(path: Path, spec_hash: str | frozenset[str]) -> str | None:
+    """``None`` if ``path`` is a complete task file written under ``spec_hash`` (or one of
+    a set of hashes: see :func:`accepted_hashes`), else what is wrong."""
     try:
         meta = pq.read_metadata(path).metadata or {}
     except (OSError, pa.ArrowException) as err:
@@ -138,9 +140,15 @@ def verify(path: Path, spec_hash: str) -> str | None:
     if task_id != path.stem:
         return f"not a recdyn task file (task id {task_id or 'missing'!r} in its metadata)"
     found = meta.get(_KEY_HASH, b"").decode()
-    if found != spec_hash:
+    if found not in ({spec_hash} if isinstance(spec_hash, str) else spec_hash):
         return f"written by another spec (hash {found[:12] or 'missing'})"
     return None
+
+
+def accepted_hashes(manifest: dict[str, Any]) -> frozenset[str]:
+    """The spec hashes whose task files count as results of ``manifest``'s spec: its own,
+    and those of the specs it extended (their tasks with an unchanged ``task_id``)."""
+    return frozenset([manifest["spec_hash"], *manifest.get("extends", [])])
 
 
 class Store:
@@ -154,12 +162,16 @@ class Store:
 
     # ------------------------------------------------------------------ opening
     @classmethod
-    def open(cls, root: str | Path, plan: Plan, force: bool = False) -> Store:
+    def open(cls, root: str | Path, plan: Plan, force: bool = False, extend: bool = False) -> Store:
         """Create ``root`` for ``plan`` or reopen it to resume.
 
         A directory holding another spec's results raises :class:`SpecChangedError`.
         ``force`` starts over: earlier results (of this spec or another) are moved to
-        ``archive/<time>-<hash>/``, never deleted.
+        ``archive/<time>-<hash>/``, never deleted. ``extend`` adopts another spec's
+        results instead: a task's id is the hash of everything that determines its
+        numbers, so a finished task whose id is in ``plan`` (e.g. trials 0-1 when the
+        spec grows from 2 to 10 trials, or the old recommenders when one is added) is
+        kept, and the files of tasks that are not in ``plan`` are archived.
         """
         root = Path(root)
         path = root / MANIFEST
@@ -170,13 +182,22 @@ class Store:
                 _archive(root, old)
                 old = None
             elif old.get("spec_hash") != plan.spec_hash:
-                raise SpecChangedError(
-                    f"{root} holds results of a different spec (hash "
-                    f"{str(old.get('spec_hash'))[:12]}, this spec {plan.spec_hash[:12]}); "
-                    f"changed: {_diff(old.get('spec', {}), plan.spec.canonical())}. Use "
-                    "--force to move the old results to archive/ and start over, or "
-                    "--out DIR for a new directory"
-                )
+                kept = _finished_in(root, old, plan)
+                if not extend:
+                    hint = (
+                        f"; --extend to keep the {len(kept)} finished tasks that this spec "
+                        "leaves unchanged and run only the others"
+                        if kept
+                        else ""
+                    )
+                    raise SpecChangedError(
+                        f"{root} holds results of a different spec (hash "
+                        f"{str(old.get('spec_hash'))[:12]}, this spec {plan.spec_hash[:12]}); "
+                        f"changed: {_diff(old.get('spec', {}), plan.spec.canonical())}. Use "
+                        "--force to move the old results to archive/ and start over"
+                        f"{hint}, or --out DIR for a new directory"
+                    )
+                old = _adopt(root, old, plan, kept)
         elif root.exists() and any(p.name != "archive" for p in root.iterdir()):
             raise InvalidParameterError(
                 f"{root} exists, is not empty and is not a recdyn experiment directory (no "
@@ -230,9 +251,10 @@ class Store:
         """Ids of the plan's tasks whose result files verify; fixes the manifest to match
         and warns about files that do not verify (their tasks will run again)."""
         done: set[str] = set()
+        hashes = accepted_hashes(self.manifest)
         for task_id, entry in self.manifest["tasks"].items():
             path = self.root / "tasks" / f"{task_id}.parquet"
-            problem = verify(path, self.manifest["spec_hash"]) if path.exists() else "missing"
+            problem = verify(path, hashes) if path.exists() else "missing"
             if problem is None and self._wants_interactions():
                 ok = (self.root / "interactions" / f"{task_id}.parquet").exists()
                 problem = None if ok else "missing"
@@ -330,13 +352,51 @@ def read_manifest(root: str | Path) -> dict[str, Any]:
 
 
 def _archive(root: Path, old: dict[str, Any]) -> Path:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-    dest = root / "archive" / f"{stamp}-{str(old.get('spec_hash'))[:12]}"
-    dest.mkdir(parents=True, exist_ok=False)
+    dest = _archive_dir(root, old)
     for name in (MANIFEST, "tasks", "interactions", "tuning"):
         if (root / name).exists():
             shutil.move(str(root / name), str(dest / name))
     return dest
+
+
+def _archive_dir(root: Path, old: dict[str, Any]) -> Path:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    dest = root / "archive" / f"{stamp}-{str(old.get('spec_hash'))[:12]}"
+    dest.mkdir(parents=True, exist_ok=False)
+    return dest
+
+
+def _finished_in(root: Path, old: dict[str, Any], plan: Plan) -> set[str]:
+    """Tasks of ``plan`` that have a verified result file of the ``old`` spec."""
+    hashes = accepted_hashes(old)
+    return {
+        t.task_id
+        for t in plan.tasks
+        if (path := root / "tasks" / f"{t.task_id}.parquet").exists()
+        and verify(path, hashes) is None
+    }
+
+
+def _adopt(root: Path, old: dict[str, Any], plan: Plan, kept: set[str]) -> dict[str, Any]:
+    """The manifest of ``plan`` taking over ``old``'s finished tasks ``kept``; every other
+    task or interaction file (and a copy of the old manifest) moves to ``archive/``."""
+    dest = _archive_dir(root, old)
+    shutil.copy2(root / MANIFEST, dest / MANIFEST)
+    for sub in ("tasks", "interactions"):
+        for path in (root / sub).glob("*.parquet") if (root / sub).exists() else ():
+            if path.stem not in kept:
+                (dest / sub).mkdir(exist_ok=True)
+                shutil.move(str(path), str(dest / sub / path.name))
+    extended = [*old.get("extended", [])]
+    extended.append({"at": now(), "from": old["spec_hash"], "kept": len(kept)})
+    return {
+        **old,
+        "spec_hash": plan.spec_hash,
+        "spec": plan.spec.canonical(),
+        "extends": sorted(accepted_hashes(old)),
+        "extended": extended,
+        "tasks": {tid: e for tid, e in old.get("tasks", {}).items() if tid in kept},
+    }
 
 
 def _diff(old: Any, new: Any, path: str = "", out: list[str] | None = None) -> str:
@@ -366,7 +426,7 @@ def load_results(directory: str | Path) -> pd.DataFrame:
     """
     root = Path(directory)
     manifest = read_manifest(root)
-    h, tasks = manifest["spec_hash"], manifest.get("tasks", {})
+    h, tasks = accepted_hashes(manifest), manifest.get("tasks", {})
     frames: list[tuple[int, pd.DataFrame]] = []
     for path in sorted((root / "tasks").glob("*.parquet")):
         if path.name.startswith("."):
@@ -400,7 +460,7 @@ def load_interactions(directory: str | Path, task_id: str | None = None) -> pd.D
             if task_id is not None:
                 raise InvalidParameterError(f"no interaction log for task {tid!r} in {root}")
             continue
-        problem = verify(path, manifest["spec_hash"])
+        problem = verify(path, accepted_hashes(manifest))
         if problem is not None:
             warnings.warn(f"{path}: {problem}; not loaded", CorruptResultWarning, 2)
             continue

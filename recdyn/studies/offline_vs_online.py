@@ -20,7 +20,8 @@ Mult-VAE), the study
 Each environment is one experiment of :mod:`recdyn.experiments` (its spec is written to
 ``OUT/specs/<env>.toml``, its results to ``OUT/runs/<env>/``), so an interrupted study
 resumes where it stopped, an environment finished by an earlier run (e.g. a
-``environments=["topics-dynamic-v1"]`` run) is reused, and ``backend="ray"`` spreads the
+``environments=["topics-dynamic-v1"]`` run) is reused, a rerun with more trials or
+recommenders keeps the finished tasks and runs only the new ones, and ``backend="ray"`` spreads the
 130 tasks of an environment over a cluster. Source: Krauth et al., "Do offline metrics
 predict online performance in recommender systems?" (2020) = thesis chapter 2 §2.6.
 
@@ -266,6 +267,7 @@ class OfflineVsOnlineStudy(Study):
                 backend=backend,
                 workers=workers,
                 address=address,
+                extend=True,
                 progress=progress,
                 console=console,
             )

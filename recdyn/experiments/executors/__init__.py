@@ -73,6 +73,7 @@ def run_experiment(
     workers: int | None = None,
     address: str | None = None,
     force: bool = False,
+    extend: bool = False,
     max_retries: int = 1,
     progress: bool = False,
     console: Console | None = None,
@@ -87,6 +88,9 @@ def run_experiment(
         :class:`~recdyn.experiments.store.SpecChangedError`.
     force : start over: move any earlier results in ``out`` to ``out/archive/<time>-<hash>/``
         (nothing is deleted), whether or not the spec changed.
+    extend : after a spec change, keep the finished tasks the new spec leaves unchanged
+        (same ``task_id``: more trials, recommenders or environments) and run only the
+        others; results of tasks no longer in the spec are archived.
     backend : ``"local"`` (spawned processes) or ``"ray"``.
     workers : processes (local) or CPUs of the local Ray instance; default: all cores.
         Ignored with ``address``: a cluster runs as many tasks at once as it has CPUs.
@@ -110,7 +114,7 @@ def run_experiment(
     workers = check_int("workers", workers, low=1)
     max_retries = check_int("max_retries", max_retries, low=0)
     out = Path(out) if out is not None else default_out(plan)
-    store = Store.open(out, plan, force=force)
+    store = Store.open(out, plan, force=force, extend=extend)
     result = RunResult(out, plan)
     done = store.finished()
     todo = [t for t in plan.tasks if t.task_id not in done]

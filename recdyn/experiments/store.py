@@ -312,7 +312,10 @@ class Store:
         start = time.monotonic()
         if not force and start - self._last_flush < max(1.0, 50 * self._flush_seconds):
             return
-        self.manifest["updated"] = now()
+        self.manifest["updated"] = stamp = now()
+        runs = self.manifest.get("runs")
+        if runs and "ended" not in runs[-1]:
+            runs[-1]["updated"] = stamp  # a run killed later keeps its last sign of life
         text = _manifest_text(self.manifest)
         atomic_write_bytes(self.root / MANIFEST, lambda tmp: tmp.write_text(text))
         self._last_flush = time.monotonic()

@@ -28,7 +28,7 @@ from recdyn.experiments import (
     run_experiment,
     run_task,
 )
-from recdyn.experiments.executors import THREAD_VARS, LocalPool
+from recdyn.experiments.executors import THREAD_VARS, Feed, LocalPool
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 REPO = EXAMPLES.parent
@@ -296,7 +296,29 @@ def _die_on_request(payload: str, report=None) -> str | dict[str, str | None]:
         os._exit(3)
     if payload == "raise":
         raise RuntimeError("bad input")
+    if payload == "slow":
+        time.sleep(3.0)
     return payload.upper()
+
+
+def test_a_feed_grows_while_its_units_run():
+    # what run_experiment does with tuning jobs: the tasks of a finished job join the feed
+    # while a slower job still runs, and the run ends when the feed is closed
+    feed = Feed([("slow", "slow"), ("fast", "fast")])
+    finished = []
+    with LocalPool(2, _die_on_request) as pool:
+        for ev in pool.run(feed):
+            if ev.kind != "done":
+                continue
+            finished.append(ev.key)
+            if ev.key == "fast":
+                feed.add("added", "added")
+                feed.close()
+    assert finished == ["fast", "added", "slow"]
+    with pytest.raises(RuntimeError, match="open and empty with nothing in flight"):
+        list(LocalPool(1, _die_on_request).run(Feed()))
+    with pytest.raises(RuntimeError, match="closed"):
+        feed.add("late", "late")
 
 
 def test_a_dead_worker_costs_only_its_task():

@@ -10,26 +10,41 @@ import pytest
 from recdyn.errors import InvalidParameterError
 from recdyn.experiments import run_experiment
 from recdyn.experiments.scaling import (
-    makespan,
+    Units,
     measured_wall,
     predict_wall,
     scaling_table,
+    schedule,
     unit_seconds,
 )
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
-def test_makespan_is_the_greedy_list_schedule():
-    assert makespan([], 4) == 0.0
-    assert makespan([3.0, 1.0, 1.0, 1.0], 1) == 6.0
+def _tasks(*seconds: float, after: str | None = None) -> list[tuple[str | None, float]]:
+    return [(after, s) for s in seconds]
+
+
+def test_the_schedule_is_the_executors_greedy_feed():
+    assert schedule(Units(), 4) == 0.0
+    assert schedule(Units(tasks=_tasks(3, 1, 1, 1)), 1) == 6.0
     # in order, each on the first free worker: 3 | 1+1+1
-    assert makespan([3.0, 1.0, 1.0, 1.0], 2) == 3.0
-    # the greedy order is not optimal (Graham): 1 | 1, then 2 waits for a free worker
-    assert makespan([1.0, 1.0, 2.0], 2) == 3.0
-    assert makespan([5.0, 1.0], 64) == 5.0
+    assert schedule(Units(tasks=_tasks(3, 1, 1, 1)), 2) == 3.0
+    # greedy is not optimal (Graham): 1 | 1, then 2 waits for a free worker
+    assert schedule(Units(tasks=_tasks(1, 1, 2)), 2) == 3.0
+    assert schedule(Units(tasks=_tasks(5, 1)), 64) == 5.0
+    # a task waits for its tuning job; the other job's tasks run meanwhile
+    units = Units(
+        {"slow": 4.0, "fast": 1.0}, _tasks(2, 2, after="slow") + _tasks(1, 1, after="fast")
+    )
+    assert units.total == 11.0 and units.longest_chain == 6.0
+    # worker A: slow (0-4), then a slow task (4-6); worker B: fast (0-1), its two tasks
+    # (1-3), the other slow task (4-6)
+    assert schedule(units, 2) == 6.0
+    assert schedule(units, 1) == 11.0
+    assert schedule(units, 8) == 6.0
     with pytest.raises(InvalidParameterError, match="workers"):
-        makespan([1.0], 0)
+        schedule(units, 0)
 
 
 @pytest.fixture(scope="module")
@@ -43,24 +58,25 @@ def test_predictions_follow_the_recorded_unit_times(timed_run):
     units = unit_seconds(timed_run)
     manifest = json.loads((timed_run / "manifest.json").read_text())
     tasks = sorted(manifest["tasks"].values(), key=lambda e: e["index"])
-    assert units["tasks"] == [e["seconds"] for e in tasks]
-    assert len(units["tuning"]) == len({e["tune_id"] for e in tasks})
+    assert units.tasks == [(e["tune_id"], e["seconds"]) for e in tasks]
+    assert set(units.tuning) == {e["tune_id"] for e in tasks}
     one = predict_wall(timed_run, 1)
-    assert one == pytest.approx(sum(units["tuning"]) + sum(units["tasks"]))
+    assert one == pytest.approx(units.total)
     # the one-worker run took at least the time of its units, plus start-up and storing
     assert measured_wall(timed_run) >= one - 1.0  # manifest times have 1 s resolution
 
-    doubled = unit_seconds(timed_run, trials=4)["tasks"]
-    assert len(doubled) == 2 * len(units["tasks"])
-    assert sum(doubled) == pytest.approx(2 * sum(units["tasks"]))
+    doubled = unit_seconds(timed_run, trials=4)
+    assert len(doubled.tasks) == 2 * len(units.tasks)
+    assert doubled.total - sum(doubled.tuning.values()) == pytest.approx(
+        2 * (units.total - sum(units.tuning.values()))
+    )
 
     table = scaling_table(timed_run, workers=(1, 2, 1000))
     assert list(table["workers"]) == [1, 2, 1000]
     assert table["speedup"].iloc[0] == 1.0
     assert (table["wall_s"] >= table["bound_s"] - 1e-9).all()
     assert table["wall_s"].is_monotonic_decreasing
-    longest = max(units["tuning"]) + max(units["tasks"])
-    assert table["wall_s"].iloc[-1] == pytest.approx(longest)
+    assert table["wall_s"].iloc[-1] == pytest.approx(units.longest_chain)
 
 
 def test_a_directory_without_results_is_refused(tmp_path):

@@ -1,17 +1,17 @@
 """How long an experiment takes on more workers: a schedule model fed with measured times.
 
-Both executors run an experiment in two phases, the tuning jobs and then the tasks, and in
-each phase a free worker takes the next unit in plan order (local processes and Ray alike).
-Given the seconds every unit took (recorded in the manifest and the tuning files),
-:func:`predict_wall` replays that greedy list schedule on ``n`` workers::
-
-    wall(n) = makespan(tuning jobs, n) + makespan(tasks, n)
+Both executors take units from one feed: first the tuning jobs, then the tasks whose
+tuning result exists, and each remaining task as soon as its tuning job finishes; a free
+worker takes the next unit in the feed (local processes and Ray alike). Given the seconds
+every unit took (recorded in the manifest and the tuning files), :func:`schedule` replays
+that greedy list schedule on ``n`` workers and returns when the last unit ends.
 
 Greedy list scheduling is within a factor 2 − 1/n of the best possible schedule (Graham,
-"Bounds on multiprocessing timing anomalies", 1969), and never below the two bounds that
-limit any cluster: ``total / n`` and the longest single unit. So an experiment scales
-with the number of cores until ``total / n`` reaches its longest task (one trial of the
-slowest recommender); past that, more cores only idle.
+"Bounds on multiprocessing timing anomalies", 1969), and never below two bounds that
+limit any cluster: ``total / n`` and the longest chain (a tuning job plus the longest of
+its tasks). So an experiment scales with the number of cores until ``total / n`` reaches
+its longest chain (one trial of the slowest recommender after its tuning); past that,
+more cores only idle.
 
 The model leaves out what the unit times do not contain: starting workers (or a Ray
 instance), shipping results, and contention (times measured with other processes on the
@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import heapq
 import json
+from collections import deque
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -35,18 +37,62 @@ from recdyn.errors import InvalidParameterError
 from recdyn.experiments.store import read_manifest
 
 
-def makespan(durations: Sequence[float], workers: int) -> float:
-    """Finish time of ``durations`` run in order, each on the first worker to be free."""
+@dataclass
+class Units:
+    """Measured seconds of an experiment's units, in plan order: ``tuning`` maps tuning
+    job ids to seconds, ``tasks`` lists ``(tuning job id or None, seconds)``."""
+
+    tuning: dict[str, float] = field(default_factory=dict)
+    tasks: list[tuple[str | None, float]] = field(default_factory=list)
+
+    @property
+    def total(self) -> float:
+        return sum(self.tuning.values()) + sum(s for _, s in self.tasks)
+
+    @property
+    def longest_chain(self) -> float:
+        return (
+            max((self.tuning.get(t, 0.0) if t else 0.0) + s for t, s in self.tasks)
+            if self.tasks
+            else max(self.tuning.values(), default=0.0)
+        )
+
+
+def schedule(units: Units, workers: int) -> float:
+    """When the last unit ends if ``workers`` workers take them from the feed as the
+    executors do (see the module docstring)."""
     workers = check_int("workers", workers, low=1)
-    free = [0.0] * min(workers, max(len(durations), 1))
-    for d in durations:
-        heapq.heapreplace(free, free[0] + float(d))
-    return max(free)
+    # the feed: (tuning job id or None for a task, seconds, time it joined the feed)
+    feed: deque[tuple[str | None, float, float]] = deque(
+        (t, s, 0.0) for t, s in units.tuning.items()
+    )
+    waiting: dict[str, list[float]] = {}
+    for tune_id, seconds in units.tasks:
+        if tune_id in units.tuning:
+            waiting.setdefault(tune_id, []).append(seconds)
+        else:
+            feed.append((None, seconds, 0.0))
+    free = [0.0] * workers  # when each worker is next free
+    tuning: list[tuple[float, str]] = []  # (end, tuning job) of jobs started
+    end = 0.0
+    while feed or waiting:
+        now = heapq.heappop(free)
+        while tuning and (tuning[0][0] <= now or not feed):
+            done, tune_id = heapq.heappop(tuning)  # its tasks join the feed when it ends
+            feed.extend((None, s, done) for s in waiting.pop(tune_id, []))
+        if not feed:  # tasks of a tuning job that is not in ``units``: cannot run
+            break
+        tune_id, seconds, joined = feed.popleft()
+        finish = max(now, joined) + seconds
+        if tune_id is not None:
+            heapq.heappush(tuning, (finish, tune_id))
+        heapq.heappush(free, finish)
+        end = max(end, finish)
+    return end
 
 
-def unit_seconds(directory: str | Path, trials: int | None = None) -> dict[str, list[float]]:
-    """Measured seconds of the tuning jobs and the finished tasks of ``directory``, in plan
-    order: ``{"tuning": [...], "tasks": [...]}``.
+def unit_seconds(directory: str | Path, trials: int | None = None) -> Units:
+    """Measured seconds of the tuning jobs and the finished tasks of ``directory``.
 
     ``trials`` extrapolates to another number of trials: every task group (the same
     environment, recommender, parameters and policy) is given ``trials`` tasks of its
@@ -57,20 +103,26 @@ def unit_seconds(directory: str | Path, trials: int | None = None) -> dict[str, 
     tasks = pd.DataFrame(manifest["tasks"].values())
     if tasks.empty or tasks["seconds"].isna().all():
         raise InvalidParameterError(f"{root} holds no finished task to time")
-    tuning = []
+    units = Units()
     for tune_id in tasks["tune_id"].dropna().unique():
         path = root / "tuning" / f"{tune_id}.json"
         if path.exists():
-            tuning.append(float(json.loads(path.read_text()).get("seconds") or 0.0))
+            units.tuning[tune_id] = float(json.loads(path.read_text()).get("seconds") or 0.0)
     tasks = tasks.sort_values("index")
+    tasks = tasks[tasks["seconds"].notna()]
     if trials is None:
-        seconds = tasks["seconds"].dropna().astype(float).tolist()
-    else:
-        trials = check_int("trials", trials, low=1)
-        keys = ["environment", "recommender", "params", "policy"]
-        means = tasks.groupby(keys, sort=False)["seconds"].mean().dropna()
-        seconds = [float(s) for s in means for _ in range(trials)]
-    return {"tuning": tuning, "tasks": seconds}
+        units.tasks = [(_id(t), float(s)) for t, s in zip(tasks["tune_id"], tasks["seconds"])]
+        return units
+    trials = check_int("trials", trials, low=1)
+    keys = ["environment", "recommender", "params", "policy"]
+    for _, group in tasks.groupby(keys, sort=False):
+        seconds = float(group["seconds"].astype(float).mean())
+        units.tasks += [(_id(group["tune_id"].iloc[0]), seconds)] * trials
+    return units
+
+
+def _id(tune_id: object) -> str | None:
+    return tune_id if isinstance(tune_id, str) else None
 
 
 def predict_wall(
@@ -79,11 +131,7 @@ def predict_wall(
     """Predicted wall seconds of the experiment(s) in ``directory`` on ``workers`` workers
     (several directories run one after the other, as a study runs its environments)."""
     dirs = [directory] if isinstance(directory, str | Path) else list(directory)
-    total = 0.0
-    for d in dirs:
-        units = unit_seconds(d, trials)
-        total += makespan(units["tuning"], workers) + makespan(units["tasks"], workers)
-    return total
+    return sum(schedule(unit_seconds(d, trials), workers) for d in dirs)
 
 
 def measured_wall(directory: str | Path) -> float:
@@ -104,12 +152,12 @@ def scaling_table(
     workers: Sequence[int] = (1, 2, 4, 8, 16, 32, 64, 128),
     trials: int | None = None,
 ) -> pd.DataFrame:
-    """Predicted wall time, speed-up and efficiency for each worker count, with the two
-    lower bounds (``total / n`` and the longest tuning job plus the longest task)."""
+    """Predicted wall time, speed-up and efficiency for each worker count, with the lower
+    bound ``max(total / n, longest chain)``."""
     dirs = [directory] if isinstance(directory, str | Path) else list(directory)
     units = [unit_seconds(d, trials) for d in dirs]
-    total = sum(sum(u["tuning"]) + sum(u["tasks"]) for u in units)
-    longest = sum(max(u["tuning"], default=0.0) + max(u["tasks"], default=0.0) for u in units)
+    total = sum(u.total for u in units)
+    longest = sum(u.longest_chain for u in units)
     base = predict_wall(dirs, 1, trials)
     rows = []
     for n in workers:

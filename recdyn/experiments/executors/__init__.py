@@ -1,7 +1,8 @@
 """Run a plan on an executor and store the results: :func:`run_experiment`.
 
 The driver (this process) plans, hands units of work to the executor — tuning jobs first,
-then the tasks — and writes each result to the store as it comes back. Workers only
+then each task as soon as its tuning result exists — and writes each result to the store
+as it comes back. Workers only
 compute; they never write to the output directory, so a run needs no shared filesystem
 and a lost worker can never leave half a result behind.
 """
@@ -18,7 +19,7 @@ from rich.console import Console
 from recdyn._validation import check_int
 from recdyn.errors import InvalidParameterError
 from recdyn.experiments.console import RunProgress
-from recdyn.experiments.executors.base import THREAD_VARS, Event
+from recdyn.experiments.executors.base import THREAD_VARS, Event, Feed
 from recdyn.experiments.executors.local import LocalPool
 from recdyn.experiments.plan import Plan, Task, make_plan
 from recdyn.experiments.spec import ExperimentSpec
@@ -26,7 +27,7 @@ from recdyn.experiments.store import Store
 
 BACKENDS = ("local", "ray")
 
-__all__ = ["BACKENDS", "THREAD_VARS", "Event", "LocalPool", "RunResult", "run_experiment"]
+__all__ = ["BACKENDS", "THREAD_VARS", "Event", "Feed", "LocalPool", "RunResult", "run_experiment"]
 
 
 @dataclass
@@ -136,25 +137,7 @@ def run_experiment(
     ui = RunProgress(progress, len(tune_todo), len(todo), plan.spec.experiment.steps, console)
     try:
         with make_pool(backend, n_workers, address, max_retries) as pool, ui:
-            tune_failed: dict[str, str] = {}
-            for ev in pool.run((job.tune_id, ("tune", job)) for job in tune_todo):
-                if ev.kind == "done":
-                    store.write_tuning(ev.result)
-                    tuning[ev.key] = ev.result
-                elif ev.kind == "failed":
-                    tune_failed[ev.key] = ev.error or "failed"
-                if ev.kind in ("done", "failed"):
-                    ui.tuned(failed=ev.kind == "failed")
-            runnable: list[Task] = []
-            for task in todo:
-                if task.tuning is not None and task.tuning.tune_id in tune_failed:
-                    error = f"its tuning job failed: {tune_failed[task.tuning.tune_id]}"
-                    store.mark_failed(task.task_id, error)
-                    result.failed[task.task_id] = error
-                    ui.finished(task.task_id, task.describe(), failed=True)
-                else:
-                    runnable.append(task)
-            _run_tasks(pool, runnable, tuning, store, ui, result)
+            _run_units(pool, todo, tune_todo, tuning, store, ui, result)
     finally:
         store.end_run(
             {"completed": result.completed, "failed": len(result.failed), "skipped": result.skipped}
@@ -162,21 +145,53 @@ def run_experiment(
     return result
 
 
-def _run_tasks(
+def _run_units(
     pool: Any,
     tasks: list[Task],
+    tune_jobs: list[Any],
     tuning: dict[str, dict[str, Any]],
     store: Store,
     ui: RunProgress,
     result: RunResult,
 ) -> None:
-    by_id = {t.task_id: t for t in tasks}
+    """Run the tuning jobs, then the tasks, on one feed: a task joins it as soon as its
+    tuning result exists, so the tasks of fast tuning jobs run while slow ones tune."""
     h = store.manifest["spec_hash"]
-    items = (
-        (t.task_id, ("task", t, tuning[t.tuning.tune_id] if t.tuning else None, h)) for t in tasks
-    )
-    for ev in pool.run(items):
-        if ev.kind == "started":
+    feed = Feed(("tune:" + job.tune_id, ("tune", job)) for job in tune_jobs)
+    waiting: dict[str, list[Task]] = {}
+    by_id = {t.task_id: t for t in tasks}
+
+    def add(task: Task) -> None:
+        chosen = tuning[task.tuning.tune_id] if task.tuning else None
+        feed.add(task.task_id, ("task", task, chosen, h))
+
+    for task in tasks:
+        if task.tuning is None or task.tuning.tune_id in tuning:
+            add(task)
+        else:
+            waiting.setdefault(task.tuning.tune_id, []).append(task)
+    if not waiting:
+        feed.close()
+    for ev in pool.run(feed):
+        if ev.key.startswith("tune:"):
+            if ev.kind not in ("done", "failed"):
+                continue
+            tune_id = ev.key[len("tune:") :]
+            if ev.kind == "done":
+                store.write_tuning(ev.result)
+                tuning[tune_id] = ev.result
+                for task in waiting.pop(tune_id, []):
+                    add(task)
+            else:
+                error = f"its tuning job failed: {ev.error or 'failed'}"
+                for task in waiting.pop(tune_id, []):
+                    store.mark_failed(task.task_id, error)
+                    result.failed[task.task_id] = error
+                    ui.finished(task.task_id, task.describe(), failed=True)
+            ui.tuned(failed=ev.kind == "failed")
+            if not waiting:
+                feed.close()
+        elif ev.kind == "started":
             ui.started(ev.key)
         elif ev.kind == "step":
             ui.step(ev.key, ev.step)

@@ -9,6 +9,7 @@ would fail again the same way); it is reported with its traceback.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import signal
@@ -21,7 +22,7 @@ from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from recdyn.experiments.executors.base import THREAD_VARS, Event, single_threaded_env
+from recdyn.experiments.executors.base import THREAD_VARS, Event, Feed, single_threaded_env
 from recdyn.experiments.runner import execute
 
 _PROGRESS_INTERVAL = 0.2  # seconds between step reports from a worker
@@ -138,29 +139,34 @@ class LocalPool:
             worker = self._slots[slot] = _Worker(self._ctx, self.fn, slot)
         return worker
 
-    def run(self, items: Iterable[tuple[str, Any]]) -> Iterator[Event]:
-        """Run every ``(key, payload)``; yield events until all are done or failed.
+    def run(self, items: Iterable[tuple[str, Any]] | Feed) -> Iterator[Event]:
+        """Run every ``(key, payload)`` (a :class:`Feed` may grow while it runs); yield
+        events until all are done or failed.
 
         Each worker holds up to :data:`_DEPTH` units (one running, the next waiting in its
         pipe), so it does not sit idle while the driver stores the previous result.
         """
-        queue = deque(items)
+        queue = Feed.of(items)
         attempts: dict[str, int] = {}
         inflight: list[deque[tuple[str, Any]]] = [deque() for _ in range(self.workers)]
         try:
-            while queue or any(inflight):
-                for slot in range(self.workers):
-                    while queue and len(inflight[slot]) < _DEPTH:
-                        worker = self._worker(slot)
-                        key, payload = queue.popleft()
-                        try:
-                            worker.conn.send((key, payload))
-                        except (BrokenPipeError, OSError):
-                            queue.appendleft((key, payload))  # died idle: fresh one next round
-                            break
-                        inflight[slot].append((key, payload))
-                        if len(inflight[slot]) == 1:
-                            yield Event("started", key, worker=worker.name)
+            while not queue.finished or any(inflight):
+                queue.starved(sum(map(len, inflight)))
+                # idle workers first, then a second unit each: few units never share one
+                for depth, slot in itertools.product(range(1, _DEPTH + 1), range(self.workers)):
+                    if not len(queue) or len(inflight[slot]) >= depth:
+                        continue
+                    worker = self._worker(slot)
+                    item = queue.take()
+                    assert item is not None
+                    try:
+                        worker.conn.send(item)
+                    except (BrokenPipeError, OSError):
+                        queue.put_back(item)  # died idle: a fresh one next round
+                        continue
+                    inflight[slot].append(item)
+                    if len(inflight[slot]) == 1:
+                        yield Event("started", item[0], worker=worker.name)
                 live = [w for s, w in enumerate(self._slots) if w is not None and inflight[s]]
                 wait([w.conn for w in live] + [w.process.sentinel for w in live], 1.0)
                 for slot in range(self.workers):
@@ -174,7 +180,7 @@ class LocalPool:
         self,
         slot: int,
         inflight: deque[tuple[str, Any]],
-        queue: deque[tuple[str, Any]],
+        queue: Feed,
         attempts: dict[str, int],
     ) -> Iterator[Event]:
         worker = self._slots[slot]
@@ -203,10 +209,11 @@ class LocalPool:
             self._slots[slot] = None
             (key, payload), *waiting = inflight
             inflight.clear()
-            queue.extendleft(reversed(waiting))  # never started: no attempt used
+            for item in reversed(waiting):  # never started: no attempt used
+                queue.put_back(item)
             attempts[key] = attempts.get(key, 0) + 1
             if attempts[key] <= self.max_retries:
-                queue.appendleft((key, payload))
+                queue.put_back((key, payload))
             else:
                 yield Event(
                     "failed",

@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from recdyn.errors import MissingDependencyError
-from recdyn.experiments.executors.base import THREAD_VARS, Event, single_threaded_env
+from recdyn.experiments.executors.base import THREAD_VARS, Event, Feed, single_threaded_env
 from recdyn.experiments.runner import execute, worker_name
 
 #: ``ray.init`` options of every instance recdyn starts or joins.
@@ -117,25 +117,27 @@ class RayPool:
             self._ray.shutdown()
             self._owns = False
 
-    def run(self, items: Iterable[tuple[str, Any]]) -> Iterator[Event]:
+    def run(self, items: Iterable[tuple[str, Any]] | Feed) -> Iterator[Event]:
         """Submit ``(key, payload)`` units (at most twice the cluster's CPUs in flight, so
-        results do not pile up in the object store) and yield events as they finish."""
+        results do not pile up in the object store; a :class:`Feed` may grow while it
+        runs) and yield events as they finish."""
         ray = self._ray
         from ray.exceptions import RayTaskError
 
-        todo = iter(items)
+        todo = Feed.of(items)
         pending: dict[Any, str] = {}
 
         def submit() -> None:
             while len(pending) < 2 * self.workers:
-                item = next(todo, None)
+                item = todo.take()
                 if item is None:
                     return
                 pending[self._remote.remote(self.fn, item[1])] = item[0]
 
         try:
             submit()
-            while pending:
+            while pending or not todo.finished:
+                todo.starved(len(pending))
                 ready, _ = ray.wait(list(pending), num_returns=1, timeout=1.0)
                 for ref in ready:
                     key = pending.pop(ref)

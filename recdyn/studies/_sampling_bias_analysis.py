@@ -375,29 +375,24 @@ def findings(
             bool(d_ml.mean() > 0 and (d_ml > 0).sum() > len(d_ml) / 2) if len(d_ml) else None,
         )
     )
+    measured, verdict = "Random was not run", None
     if "Random" in nd.index:
         r = nd.loc["Random"]
         diff = r["ml100k-init"] - r["uniform"]
-        out.append(
-            Finding(
-                "Random's nDCG@20 is higher on ML-100K-INIT (ranking is easier there)",
-                SOURCE,
-                "higher on ML-100K-INIT",
-                f"Random: {r['ml100k-init']:.4f} on ML-100K-INIT vs {r['uniform']:.4f} on "
-                f"UNIFORM-INIT ({_f(diff)}); {folds}-fold means",
-                bool(diff > 0),
-            )
+        measured = (
+            f"Random: {r['ml100k-init']:.4f} on ML-100K-INIT vs {r['uniform']:.4f} on "
+            f"UNIFORM-INIT ({_f(diff)}); {folds}-fold means"
         )
-    else:
-        out.append(
-            Finding(
-                "Random's nDCG@20 is higher on ML-100K-INIT (ranking is easier there)",
-                SOURCE,
-                "higher on ML-100K-INIT",
-                "Random was not run",
-                None,
-            )
+        verdict = bool(diff > 0)
+    out.append(
+        Finding(
+            "Random's nDCG@20 is higher on ML-100K-INIT (ranking is easier there)",
+            SOURCE,
+            "higher on ML-100K-INIT",
+            measured,
+            verdict,
         )
+    )
     out.append(
         Finding(
             "nDCG@20 on ML-100K-INIT-FLIP is not a biased estimate of UNIFORM-INIT's",

@@ -158,10 +158,10 @@ def scaling_table(
     units = [unit_seconds(d, trials) for d in dirs]
     total = sum(u.total for u in units)
     longest = sum(u.longest_chain for u in units)
-    base = predict_wall(dirs, 1, trials)
+    base = sum(schedule(u, 1) for u in units)
     rows = []
     for n in workers:
-        wall = predict_wall(dirs, n, trials)
+        wall = sum(schedule(u, n) for u in units)
         rows.append(
             {
                 "workers": n,

@@ -165,6 +165,11 @@ def _run_units(
         chosen = tuning[task.tuning.tune_id] if task.tuning else None
         feed.add(task.task_id, ("task", task, chosen, h))
 
+    def fail(task_id: str, error: str, worker: str | None = None) -> None:
+        store.mark_failed(task_id, error, worker)
+        result.failed[task_id] = error
+        ui.finished(task_id, by_id[task_id].describe(), failed=True)
+
     for task in tasks:
         if task.tuning is None or task.tuning.tune_id in tuning:
             add(task)
@@ -185,9 +190,7 @@ def _run_units(
             else:
                 error = f"its tuning job failed: {ev.error or 'failed'}"
                 for task in waiting.pop(tune_id, []):
-                    store.mark_failed(task.task_id, error)
-                    result.failed[task.task_id] = error
-                    ui.finished(task.task_id, task.describe(), failed=True)
+                    fail(task.task_id, error)
             ui.tuned(failed=ev.kind == "failed")
             if not waiting:
                 feed.close()
@@ -200,7 +203,4 @@ def _run_units(
             result.completed += 1
             ui.finished(ev.key, by_id[ev.key].describe())
         else:
-            error = ev.error or "failed"
-            store.mark_failed(ev.key, error, ev.worker)
-            result.failed[ev.key] = error
-            ui.finished(ev.key, by_id[ev.key].describe(), failed=True)
+            fail(ev.key, ev.error or "failed", ev.worker)

@@ -603,6 +603,26 @@ def report_command(
     console.print(f"open {report.path}", markup=False, highlight=False, soft_wrap=True)
 
 
+def _names_option(option: str, text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise InvalidParameterError(f"{option} needs comma-separated names; got {text!r}")
+    return names
+
+
+def _trials_option(text: str) -> int | dict[str, int]:
+    """``"10"`` → 10; ``"a=10,b=2"`` → ``{"a": 10, "b": 2}``."""
+    try:
+        if "=" not in text:
+            return int(text)
+        pairs = (item.split("=") for item in text.split(",") if item.strip())
+        return {env.strip(): int(n) for env, n in pairs}
+    except ValueError:
+        raise InvalidParameterError(
+            f"--trials must be a number or ENV=N pairs separated by commas; got {text!r}"
+        ) from None
+
+
 @app.command("study")
 def study_command(
     name: Annotated[
@@ -623,6 +643,22 @@ def study_command(
         typer.Option(metavar="ADDR", help="Join this Ray cluster (--backend ray), e.g. auto."),
     ] = None,
     seed: Annotated[int, typer.Option(help="Root seed of the study.")] = 0,
+    environments: Annotated[
+        str | None,
+        typer.Option(metavar="A,B", help="Only these environments (offline-vs-online)."),
+    ] = None,
+    recommenders: Annotated[
+        str | None, typer.Option(metavar="A,B", help="Only these recommenders.")
+    ] = None,
+    trials: Annotated[
+        str | None,
+        typer.Option(
+            metavar="N|ENV=N,…",
+            help="Trials per environment (offline-vs-online): one number, or per "
+            "environment, e.g. topics-dynamic-v1=10,topics-static-v1=2. More trials than "
+            "a finished run keeps its tasks and runs only the new ones.",
+        ),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(help="Output directory (resumable). Default: runs/<name>[-quick]."),
@@ -641,7 +677,14 @@ def study_command(
         console.print(table)
         return
     with _user_errors():
-        study = studies.make(name, quick=quick, seed=seed)
+        params: dict[str, Any] = {}
+        if environments is not None:
+            params["environments"] = _names_option("--environments", environments)
+        if recommenders is not None:
+            params["recommenders"] = _names_option("--recommenders", recommenders)
+        if trials is not None:
+            params["trials"] = _trials_option(trials)
+        study = studies.make(name, quick=quick, seed=seed, **params)
         directory = out if out is not None else Path("runs") / (name + ("-quick" if quick else ""))
         try:
             with reported_warnings(err):

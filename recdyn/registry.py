@@ -51,7 +51,7 @@ class Registry(Generic[T]):
     ) -> Spec:
         if name in self._specs:
             raise InvalidParameterError(f"{self.kind} {name!r} is already registered")
-        self._check_keys(name, factory, params)
+        self.check_parameters(name, factory, params)
         doc = summary or (inspect.getdoc(factory) or "").split("\n", 1)[0]
         spec = Spec(name, factory, MappingProxyType(dict(params)), doc)
         self._specs[name] = spec
@@ -70,10 +70,12 @@ class Registry(Generic[T]):
     def make(self, name: str, **overrides: Any) -> T:
         """Build ``name`` with its preset parameters, updated by ``overrides``."""
         spec = self.spec(name)
-        self._check_keys(name, spec.factory, overrides)
+        self.check_parameters(name, spec.factory, overrides)
         return spec.factory(**{**spec.params, **overrides})
 
-    def _check_keys(self, name: str, factory: Callable[..., Any], params: dict) -> None:
+    def check_parameters(self, name: str, factory: Callable[..., Any], params: dict) -> None:
+        """Raise :class:`InvalidParameterError` for a key of ``params`` that ``factory``
+        does not take (a lazy factory taking ``**params`` calls it with the real class)."""
         sig = inspect.signature(factory)
         if any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values()):
             return

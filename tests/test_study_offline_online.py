@@ -74,7 +74,7 @@ def test_rerun_resumes(study_run):
     tasks = sorted((out / "runs").glob("*/tasks/*.parquet"))
     topics = sorted((out / "toppop_topics").glob("*.csv"))
     stamps = {p: p.stat().st_mtime_ns for p in [*tasks, *topics]}
-    assert len(tasks) == len(ENVS) * len(RECS) * study.trials
+    assert len(tasks) == len(RECS) * sum(study.trials.values())
     again = OfflineVsOnlineStudy(
         quick=True, environments=ENVS, recommenders=RECS, steps=6, trials=2
     )
@@ -97,7 +97,7 @@ def test_spec_is_valid_toml_of_the_protocol(study_run):
 def test_full_mode_uses_thesis_sizes():
     study = OfflineVsOnlineStudy()
     assert study.recommenders == offline_vs_online.RECOMMENDERS and len(study.recommenders) == 13
-    assert len(study.environments) == 8 and study.trials == 10
+    assert len(study.environments) == 8 and set(study.trials.values()) == {10}
     steps = {env: study.spec_data(env)["experiment"]["steps"] for env in study.environments}
     assert steps["topics-dynamic-v1"] == 500 and steps["latent-static-v1"] == 531
     assert steps["beta-rank-v1"] == 50
@@ -148,10 +148,37 @@ def test_cli_lists_and_rejects_unknown_study():
 
 
 def test_cli_runs_a_tiny_study(tmp_path, monkeypatch):
-    monkeypatch.setattr(offline_vs_online, "ENVIRONMENTS", ("topics-static-v1",))
-    monkeypatch.setattr(offline_vs_online, "RECOMMENDERS", ("random", "toppop", "oracle"))
     monkeypatch.setattr(offline_vs_online, "QUICK_STEPS", 3)
     args = ["study", "offline-vs-online", "--quick", "--quiet", "-w", "1"]
+    args += ["--environments", "topics-static-v1", "--recommenders", "random,toppop,oracle"]
+    args += ["--trials", "topics-static-v1=2"]
     res = CliRunner().invoke(app, [*args, "--out", str(tmp_path)], env={"COLUMNS": "200"})
     assert res.exit_code == 0, res.output
     assert (tmp_path / "report.html").exists() and (tmp_path / "findings.csv").exists()
+    assert len(list((tmp_path / "runs").glob("*/tasks/*.parquet"))) == 3 * 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["offline-vs-online", "--trials", "many"], "--trials must be a number"),
+        (["offline-vs-online", "--environments", ","], "--environments needs"),
+        (["offline-vs-online", "--environments", "topics"], "unknown 'topics'"),
+        (["sampling-bias", "--trials", "2"], "has no parameter 'trials'"),
+    ],
+)
+def test_cli_study_options_are_checked(args, message, tmp_path):
+    res = CliRunner().invoke(app, ["study", *args, "--out", str(tmp_path)], env={"COLUMNS": "200"})
+    assert res.exit_code != 0 and message in res.output, res.output
+    assert not any(tmp_path.iterdir())
+
+
+def test_trials_per_environment():
+    study = OfflineVsOnlineStudy(trials={"topics-dynamic-v1": 2}, quick=True)
+    assert study.trials["topics-dynamic-v1"] == 2
+    assert study.trials["latent-static-v1"] == offline_vs_online.QUICK_TRIALS
+    assert study.spec_data("topics-dynamic-v1")["experiment"]["trials"] == 2
+    with pytest.raises(InvalidParameterError, match="beta-rank-v1"):
+        OfflineVsOnlineStudy(environments=["topics-static-v1"], trials={"beta-rank-v1": 2})
+    with pytest.raises(InvalidParameterError, match=r"trials\['topics-static-v1'\]"):
+        OfflineVsOnlineStudy(trials={"topics-static-v1": 0})

@@ -26,12 +26,14 @@ studies: Registry[Study] = Registry("study")
 def _sampling_bias(**params: Any) -> Study:
     from recdyn.studies.sampling_bias import SamplingBiasStudy
 
+    studies.check_parameters("sampling-bias", SamplingBiasStudy, params)
     return SamplingBiasStudy(**params)
 
 
 def _offline_vs_online(**params: Any) -> Study:
     from recdyn.studies.offline_vs_online import OfflineVsOnlineStudy
 
+    studies.check_parameters("offline-vs-online", OfflineVsOnlineStudy, params)
     return OfflineVsOnlineStudy(**params)
 
 

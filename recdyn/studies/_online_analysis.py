@@ -445,7 +445,7 @@ def _budget_finding(data: Data, study: Any) -> Finding:
         not study.quick
         and study.steps is None
         and len(study.recommenders) == 13
-        and study.trials == 10
+        and study.trials.get("topics-dynamic-v1") == 10
         and trials == 10
     )
     verdict = bool(measured_s <= 3 * 3600) if full else None
@@ -453,6 +453,13 @@ def _budget_finding(data: Data, study: Any) -> Finding:
 
 
 # ---------------------------------------------------------------------- the page
+def _trials_text(trials: dict[str, int]) -> str:
+    """``"10"`` when every environment has 10 trials, else ``"10 (topics-dynamic-v1), 2 (…)"``."""
+    if len(set(trials.values())) == 1:
+        return str(next(iter(trials.values())))
+    return ", ".join(f"{n} ({env})" for env, n in trials.items())
+
+
 def figures(data: Data, out: Path, study: Any) -> list[Path]:
     from recdyn.studies import _online_figures
 
@@ -471,7 +478,8 @@ def write_page(result: StudyResult, data: Data, study: Any) -> None:
         "(greedy top-1 of unrated items, retrained every step); offline nDCG@20 and RMSE "
         "are set against the online mean rating. "
         f"This run: {escape(mode)}, environments {escape(', '.join(study.environments))}; "
-        f"{study.trials} trials. Specs: <code>specs/</code>, results: <code>runs/</code>.</p>"
+        f"trials {_trials_text(study.trials)}. "
+        "Specs: <code>specs/</code>, results: <code>runs/</code>.</p>"
     )
     cells = data.cells.copy()
     sections = [

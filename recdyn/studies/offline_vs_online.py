@@ -36,6 +36,7 @@ and why.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -160,7 +161,9 @@ class OfflineVsOnlineStudy(Study):
     seed : root seed of every experiment.
     environments, recommenders : restrict the study to these presets / registered names
         (default: :data:`ENVIRONMENTS`, :data:`RECOMMENDERS`).
-    trials : trials per cell (default 10, quick 2).
+    trials : trials per cell (default 10, quick 3), or a mapping ``{environment: trials}``
+        (environments it does not name get the default), e.g. to report an environment
+        extended to 10 trials beside others run with 2.
     steps : online steps of every environment (default: the thesis's, see
         :data:`FULL_STEPS`; quick 50).
     """
@@ -174,14 +177,26 @@ class OfflineVsOnlineStudy(Study):
         seed: int = 0,
         environments: list[str] | tuple[str, ...] | None = None,
         recommenders: list[str] | tuple[str, ...] | None = None,
-        trials: int | None = None,
+        trials: int | Mapping[str, int] | None = None,
         steps: int | None = None,
     ) -> None:
         super().__init__(quick=quick, seed=seed)
         self.environments = _subset("environments", environments, ENVIRONMENTS)
         self.recommenders = _subset("recommenders", recommenders, RECOMMENDERS)
-        default_trials = QUICK_TRIALS if quick else FULL_TRIALS
-        self.trials = default_trials if trials is None else check_int("trials", trials, low=1)
+        default = QUICK_TRIALS if quick else FULL_TRIALS
+        if isinstance(trials, Mapping):
+            unknown = [e for e in trials if e not in self.environments]
+            if unknown:
+                raise InvalidParameterError(
+                    f"trials names environments not in the study: {', '.join(map(repr, unknown))}"
+                    f"; the study's: {', '.join(self.environments)}"
+                )
+            chosen = {e: check_int(f"trials[{e!r}]", n, low=1) for e, n in trials.items()}
+        else:
+            default = default if trials is None else check_int("trials", trials, low=1)
+            chosen = {}
+        #: Trials of each environment.
+        self.trials: dict[str, int] = {e: chosen.get(e, default) for e in self.environments}
         self.steps = None if steps is None else check_int("steps", steps, low=1)
 
     # ------------------------------------------------------------------ the specs
@@ -210,7 +225,7 @@ class OfflineVsOnlineStudy(Study):
                 "name": f"offline-vs-online-{preset}",
                 "seed": self.seed,
                 "steps": self.env_steps(preset),
-                "trials": self.trials,
+                "trials": self.trials[preset],
                 "k": 1,
                 "retrain_every": 1,
                 "metrics": ["mean_rating", "regret", "rmse"],

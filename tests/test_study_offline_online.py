@@ -182,3 +182,29 @@ def test_trials_per_environment():
         OfflineVsOnlineStudy(environments=["topics-static-v1"], trials={"beta-rank-v1": 2})
     with pytest.raises(InvalidParameterError, match=r"trials\['topics-static-v1'\]"):
         OfflineVsOnlineStudy(trials={"topics-static-v1": 0})
+
+
+def test_every_environment_budget_is_judged_only_when_all_ran_in_full():
+    from types import SimpleNamespace
+
+    def scaling(envs, trials, hours):
+        rows = [
+            {
+                "environment": e,
+                "workers": 2,
+                "wall_s": hours * 3600,
+                "measured_s": hours * 3600,
+                "measured_trials": trials,
+            }
+            for e in envs
+        ]
+        return SimpleNamespace(scaling=pd.DataFrame(rows))
+
+    finding = _online_analysis._every_environment_budget_finding
+    full, envs = OfflineVsOnlineStudy(), offline_vs_online.ENVIRONMENTS
+    partial = finding(scaling(envs[:2], 10, 2.0), full)
+    assert partial.reproduced is None and "not run: " + envs[2] in partial.measured
+    assert finding(scaling(envs, 1, 2.0), full).reproduced is None  # 1 trial: predicted only
+    assert finding(scaling(envs, 10, 2.0), full).reproduced is True
+    assert finding(scaling(envs, 10, 4.0), full).reproduced is False
+    assert "32.00 h" in finding(scaling(envs, 10, 4.0), full).measured

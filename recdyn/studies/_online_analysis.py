@@ -126,8 +126,12 @@ def _cells(summary: pd.DataFrame, out: Path, plans: dict[str, Any]) -> pd.DataFr
     wide = summary.pivot_table(
         index=["environment", "recommender"], columns="quantity", values="mean", sort=False
     )
-    ci = summary.pivot_table(
-        index=["environment", "recommender"], columns="quantity", values="ci", sort=False
+    ci = summary.pivot_table(  # a single trial has no CI (NaN): keep the column
+        index=["environment", "recommender"],
+        columns="quantity",
+        values="ci",
+        sort=False,
+        dropna=False,
     )
     frame = pd.DataFrame(
         {

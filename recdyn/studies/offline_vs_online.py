@@ -156,7 +156,7 @@ class OfflineVsOnlineStudy(Study):
 
     Parameters
     ----------
-    quick : small sizes (100 users × 170 items, 1000 → 2000 ratings, 50 steps), two
+    quick : small sizes (100 users × 170 items, 1000 → 2000 ratings, 50 steps), three
         trials, tiny models and grids: a few minutes on 2 cores. Otherwise thesis sizes.
     seed : root seed of every experiment.
     environments, recommenders : restrict the study to these presets / registered names

@@ -20,7 +20,9 @@ from typer.testing import CliRunner
 from recdyn.cli import app
 from recdyn.experiments import (
     CorruptResultWarning,
+    DirectoryBusyError,
     SpecChangedError,
+    Store,
     load_interactions,
     load_results,
     load_spec,
@@ -199,6 +201,22 @@ def test_a_run_killed_midway_resumes_to_the_uninterrupted_results(tmp_path):
     expected_logs = pd.concat(logs, ignore_index=True)[load_interactions(out).columns]
     pd.testing.assert_frame_equal(load_interactions(out), expected_logs, check_exact=True)
     assert not list((out / "tasks").glob(".*.tmp"))
+
+
+def test_one_run_writes_a_directory_at_a_time(tmp_path):
+    body = f'steps = 2\n[[environments]]\npreset = "topics-static-v1"\noverrides = {TINY}\n'
+    spec = _spec(tmp_path, "busy", body + '[[recommenders]]\nname = "toppop"\n')
+    out = tmp_path / "out"
+    holder = Store.open(out, make_plan(load_spec(spec)))  # as a run in another process
+    manifest = (out / "manifest.json").read_text()
+    with pytest.raises(DirectoryBusyError, match=f"pid {os.getpid()}"):
+        run_experiment(spec, out, workers=1)
+    refused = CliRunner().invoke(app, ["run", str(spec), "--out", str(out), "-q"])
+    assert refused.exit_code == 2 and "being written by another run" in refused.output
+    assert (out / "manifest.json").read_text() == manifest
+    holder.close()
+    assert run_experiment(spec, out, workers=1).completed == 1
+    assert run_experiment(spec, out, workers=1).skipped == 1  # released after each run
 
 
 def test_a_changed_spec_is_refused_unless_forced(tmp_path):

@@ -16,6 +16,7 @@ from recdyn.experiments.runner import STEP_COLUMNS, TASK_COLUMNS, run_task, run_
 from recdyn.experiments.spec import ExperimentSpec, SpecError, load_spec, spec_hash
 from recdyn.experiments.store import (
     CorruptResultWarning,
+    DirectoryBusyError,
     SpecChangedError,
     Store,
     load_interactions,
@@ -28,6 +29,7 @@ __all__ = [
     "STEP_COLUMNS",
     "TASK_COLUMNS",
     "CorruptResultWarning",
+    "DirectoryBusyError",
     "ExperimentSpec",
     "Plan",
     "RunResult",

@@ -8,6 +8,7 @@
     <out>/tuning/<tune_id>.json       offline tuning result (when [tuning] is given)
     <out>/archive/<time>-<hash>/      earlier results moved aside by ``--force`` (all)
                                       or ``--extend`` (those not in the new plan)
+    <out>/.lock                       held (``flock``) by the run writing the directory
 
 Task files have the columns ``task_id, environment, recommender, params, policy, trial``
 (``params`` is the canonical JSON of the configured hyperparameters), then ``step``, one
@@ -24,6 +25,12 @@ rest. The manifest is a convenience record (rewritten at most once a second and 
 end); the task files are the truth, and the manifest is reconciled with them on resume.
 Atomicity is against crashes of the process, not power loss (no fsync): a file cut short
 by the operating system fails verification and its task is run again.
+
+One run writes a directory at a time: :meth:`Store.open` takes an exclusive ``flock`` on
+``<out>/.lock`` before it reads or writes anything else, and a second run on the same
+directory fails with :class:`DirectoryBusyError` naming the process that holds it (on
+systems without ``fcntl``, e.g. Windows, there is no lock). The lock is released when the
+run ends or its process dies.
 """
 
 from __future__ import annotations
@@ -51,12 +58,17 @@ from recdyn.experiments.runner import TASK_COLUMNS, TaskOutput
 
 FORMAT = "recdyn-experiment/1"
 MANIFEST = "manifest.json"
+LOCK = ".lock"
 _KEY_TASK, _KEY_HASH, _KEY_FORMAT = b"recdyn.task_id", b"recdyn.spec_hash", b"recdyn.format"
 _VERSIONED = ("recdyn", "numpy", "scipy", "pandas", "pyarrow", "numba", "torch", "ray")
 
 
 class SpecChangedError(RecdynError):
     """The output directory holds results of a different spec."""
+
+
+class DirectoryBusyError(RecdynError):
+    """Another run is writing the output directory."""
 
 
 class CorruptResultWarning(UserWarning):
@@ -159,6 +171,7 @@ class Store:
         self.manifest = manifest
         self._last_flush = 0.0
         self._flush_seconds = 0.0
+        self._lock: _DirectoryLock | None = None
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -174,6 +187,27 @@ class Store:
         kept, and the files of tasks that are not in ``plan`` are archived.
         """
         root = Path(root)
+        path = root / MANIFEST
+        if (
+            not path.exists()
+            and root.exists()
+            and any(p.name not in ("archive", LOCK) for p in root.iterdir())
+        ):
+            raise InvalidParameterError(
+                f"{root} exists, is not empty and is not a recdyn experiment directory (no "
+                f"{MANIFEST}); choose another --out"
+            )
+        lock = _DirectoryLock(root)
+        try:
+            store = cls._open_locked(root, plan, force, extend)
+        except BaseException:
+            lock.release()
+            raise
+        store._lock = lock
+        return store
+
+    @classmethod
+    def _open_locked(cls, root: Path, plan: Plan, force: bool, extend: bool) -> Store:
         path = root / MANIFEST
         old: dict[str, Any] | None = None
         if path.exists():
@@ -198,11 +232,6 @@ class Store:
                         f"{hint}, or --out DIR for a new directory"
                     )
                 old = _adopt(root, old, plan, kept)
-        elif root.exists() and any(p.name != "archive" for p in root.iterdir()):
-            raise InvalidParameterError(
-                f"{root} exists, is not empty and is not a recdyn experiment directory (no "
-                f"{MANIFEST}); choose another --out"
-            )
         for sub in ("tasks", "interactions", "tuning"):
             (root / sub).mkdir(parents=True, exist_ok=True)
         info = environment_info()
@@ -325,6 +354,44 @@ class Store:
         if self.manifest["runs"]:
             self.manifest["runs"][-1].update(ended=now(), **counts)
         self.flush(force=True)
+
+    def close(self) -> None:
+        """Release the directory (another run may open it)."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+
+class _DirectoryLock:
+    """An exclusive, non-blocking ``flock`` on ``root/.lock`` (creating ``root``); the
+    file says who holds it. A no-op where ``fcntl`` does not exist."""
+
+    def __init__(self, root: Path) -> None:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows
+            self._file = None
+            return
+        root.mkdir(parents=True, exist_ok=True)
+        self._file = open(root / LOCK, "a+", encoding="utf-8")  # held open: the lock
+        try:
+            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self._file.seek(0)
+            holder = self._file.read().strip() or "another process"
+            self._file.close()
+            raise DirectoryBusyError(
+                f"{root} is being written by another run ({holder}); wait for it to end, "
+                "or choose another --out"
+            ) from None
+        self._file.seek(0)
+        self._file.truncate()
+        self._file.write(f"recdyn pid {os.getpid()} on {socket.gethostname()} since {now()}")
+        self._file.flush()
+
+    def release(self) -> None:
+        if self._file is not None and not self._file.closed:
+            self._file.close()  # closing the file releases the flock
 
 
 def _manifest_text(manifest: dict[str, Any]) -> str:

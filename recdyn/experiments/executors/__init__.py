@@ -116,7 +116,24 @@ def run_experiment(
     max_retries = check_int("max_retries", max_retries, low=0)
     out = Path(out) if out is not None else default_out(plan)
     store = Store.open(out, plan, force=force, extend=extend)
-    result = RunResult(out, plan)
+    try:
+        return _run_plan(plan, store, backend, workers, address, max_retries, progress, console)
+    finally:
+        store.close()
+
+
+def _run_plan(
+    plan: Plan,
+    store: Store,
+    backend: str,
+    workers: int,
+    address: str | None,
+    max_retries: int,
+    progress: bool,
+    console: Any,
+) -> RunResult:
+    """Run the tasks of ``plan`` that ``store`` has not finished."""
+    result = RunResult(store.root, plan)
     done = store.finished()
     todo = [t for t in plan.tasks if t.task_id not in done]
     result.skipped = len(plan.tasks) - len(todo)

@@ -152,7 +152,8 @@ def plot_spearman(correlations: Any, path: Path) -> Path:
     ax.set_xticks(x, [e.removesuffix("-v1") for e in envs], rotation=30, ha="right", fontsize=8)
     ax.set_ylim(-1.05, 1.05)
     ax.set_ylabel("Spearman ρ with online mean rating")
-    ax.legend(fontsize=9, frameon=False)
+    # beside the axes: inside, it covers the last environment's bar at ρ ≈ 0.9
+    ax.legend(fontsize=9, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig._style(ax)
     f.suptitle(
         "Spearman ρ, offline metric vs online mean rating\n"

@@ -655,8 +655,8 @@ def study_command(
         typer.Option(
             metavar="N|ENV=N,…",
             help="Trials per environment (offline-vs-online): one number, or per "
-            "environment, e.g. topics-dynamic-v1=10,topics-static-v1=2. More trials than "
-            "a finished run keeps its tasks and runs only the new ones.",
+            "environment, e.g. topics-dynamic-v1=10,topics-static-v1=2. A run with more "
+            "trials than a finished one keeps its tasks and runs only the new ones.",
         ),
     ] = None,
     out: Annotated[

@@ -83,6 +83,19 @@ def test_rerun_resumes(study_run):
     assert [f.measured for f in result.findings] == [f.measured for f in study_run[2].findings]
 
 
+def test_a_smaller_study_does_not_archive_finished_tasks(study_run):
+    _, out, _ = study_run
+    tasks = sorted((out / "runs").glob("*/tasks/*.parquet"))
+    specs = {p: p.read_text() for p in (out / "specs").glob("*.toml")}
+    for fewer in ({"trials": 1}, {"trials": 2, "recommenders": RECS[:-1]}):
+        smaller = OfflineVsOnlineStudy(quick=True, environments=ENVS, steps=6, **fewer)
+        with pytest.raises(InvalidParameterError, match="--trials topics-dynamic-v1=2"):
+            smaller.run(out, workers=1)
+    assert sorted((out / "runs").glob("*/tasks/*.parquet")) == tasks
+    assert {p: p.read_text() for p in (out / "specs").glob("*.toml")} == specs
+    assert not (out / "runs" / ENVS[0] / "archive").exists()
+
+
 def test_spec_is_valid_toml_of_the_protocol(study_run):
     study, out, _ = study_run
     spec = load_spec(out / "specs" / "topics-dynamic-v1.toml")

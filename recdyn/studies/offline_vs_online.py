@@ -272,8 +272,10 @@ class OfflineVsOnlineStudy(Study):
         say = console.print if console is not None and progress else (lambda *a, **k: None)
         plans = {}
         for preset in self.environments:
-            plan = make_plan(load_spec(self.write_spec(preset, out)))
-            plans[preset] = plan
+            plans[preset] = make_plan(load_spec(self.spec_data(preset)))
+            _check_nothing_dropped(out / "runs" / preset, plans[preset])
+        for preset, plan in plans.items():
+            self.write_spec(preset, out)
             say(f"[bold]{preset}[/]: {plan.describe()}")
             start = time.perf_counter()
             res = run_experiment(
@@ -311,6 +313,26 @@ class OfflineVsOnlineStudy(Study):
             f"OfflineVsOnlineStudy(quick={self.quick}, seed={self.seed}, "
             f"environments={list(self.environments)}, recommenders={list(self.recommenders)}, "
             f"trials={self.trials})"
+        )
+
+
+def _check_nothing_dropped(root: Path, plan: Any) -> None:
+    """Refuse a plan that would leave finished tasks of ``root`` out of the report (fewer
+    trials or recommenders than ran): the experiment store would archive them."""
+    from recdyn.experiments import read_manifest
+
+    if not (root / "manifest.json").exists():
+        return
+    tasks = read_manifest(root).get("tasks", {})
+    wanted = {t.task_id for t in plan.tasks}
+    dropped = [e for tid, e in tasks.items() if e.get("status") == "done" and tid not in wanted]
+    if dropped:
+        trials = 1 + max(e["trial"] for e in tasks.values() if e.get("status") == "done")
+        names = sorted({e["recommender"] for e in dropped})
+        raise InvalidParameterError(
+            f"{root} holds {len(dropped)} finished tasks this study leaves out ({trials} "
+            f"trials; recommenders {', '.join(names)}); ask for at least those trials "
+            f"(--trials {root.name}={trials}) and recommenders, or use another --out"
         )
 
 

@@ -12,7 +12,7 @@ from recdyn.errors import InvalidParameterError  # noqa: E402
 from recdyn.evaluation.strong_generalization import strong_generalization_eval  # noqa: E402
 from recdyn.interactions import Interactions  # noqa: E402
 from recdyn.metrics import rmse  # noqa: E402
-from recdyn.recommenders import TopPop, make  # noqa: E402
+from recdyn.recommenders import TopPop, check_recommender, make  # noqa: E402
 from recdyn.recommenders.neural import LLORMA, MultDAE, MultVAE  # noqa: E402
 from recdyn.recommenders.neural._torch import set_threads  # noqa: E402
 
@@ -82,6 +82,19 @@ def test_autoencoders_beat_popularity_on_held_out_users(name):
     assert res.metrics["ndcg@100"] > pop.metrics["ndcg@100"] + 0.2
     assert res.metrics["recall@20"] > 0.95
     assert res.recommender.best_epoch_ >= 0  # early-stopped on the validation users
+
+
+def test_shallow_mult_vae_has_linear_encoder_and_decoder_and_learns():
+    """``hidden=0``: Liang et al.'s [I → k → I] VAE, a linear map to (μ, log σ²) and a
+    linear decoder."""
+    data = click_blocks()
+    rec = make("mult-vae", seed=0, **{**FAST["mult-vae"], "hidden": 0, "lr": 1e-2})
+    res = strong_generalization_eval(rec, data, 60, 30, n_heldout_users=12, seed=0)
+    shapes = {k: tuple(v.shape) for k, v in res.recommender._params.items()}
+    assert shapes == {"W0": (30, 16), "b0": (16,), "W1": (8, 30), "b1": (30,)}
+    pop = strong_generalization_eval(TopPop(), data, 60, 30, n_heldout_users=12, seed=0)
+    assert res.metrics["ndcg@100"] > pop.metrics["ndcg@100"] + 0.2
+    check_recommender(make("mult-vae", hidden=0, latent=8, n_epochs=3))
 
 
 # ----------------------------------------------------------------------------- contract
@@ -208,6 +221,7 @@ def test_bad_data_raises_clear_errors(name):
         (LLORMA, dict(bandwidth=0.0), "bandwidth"),
         (LLORMA, dict(n_anchor=0), "n_anchor"),
         (MultVAE, dict(dropout=1.0), "dropout"),
+        (MultVAE, dict(hidden=-1), "hidden"),
         (MultVAE, dict(validation_users=1.5), "validation_users"),
         (MultDAE, dict(device="gpu"), "device"),
     ],

@@ -318,22 +318,22 @@ class OfflineVsOnlineStudy(Study):
 
 def _check_nothing_dropped(root: Path, plan: Any) -> None:
     """Refuse a plan that would leave finished tasks of ``root`` out of the report (fewer
-    trials or recommenders than ran): the experiment store would archive them."""
+    trials or recommenders than ran): the experiment store would archive their files.
+    Finished means a task file on disk, as the store counts it (the manifest may lag)."""
     from recdyn.experiments import read_manifest
 
-    if not (root / "manifest.json").exists():
+    finished = {p.stem for p in (root / "tasks").glob("*.parquet")}
+    dropped = finished - {t.task_id for t in plan.tasks}
+    if not dropped:
         return
     tasks = read_manifest(root).get("tasks", {})
-    wanted = {t.task_id for t in plan.tasks}
-    dropped = [e for tid, e in tasks.items() if e.get("status") == "done" and tid not in wanted]
-    if dropped:
-        trials = 1 + max(e["trial"] for e in tasks.values() if e.get("status") == "done")
-        names = sorted({e["recommender"] for e in dropped})
-        raise InvalidParameterError(
-            f"{root} holds {len(dropped)} finished tasks this study leaves out ({trials} "
-            f"trials; recommenders {', '.join(names)}); ask for at least those trials "
-            f"(--trials {root.name}={trials}) and recommenders, or use another --out"
-        )
+    trials = 1 + max((tasks[t]["trial"] for t in finished if t in tasks), default=0)
+    names = sorted({tasks[t]["recommender"] for t in dropped if t in tasks})
+    raise InvalidParameterError(
+        f"{root} holds {len(dropped)} finished tasks this study leaves out ({trials} "
+        f"trials; recommenders {', '.join(names)}); ask for at least those trials "
+        f"(--trials {root.name}={trials}) and recommenders, or use another --out"
+    )
 
 
 def _subset(name: str, chosen: Any, valid: tuple[str, ...]) -> tuple[str, ...]:

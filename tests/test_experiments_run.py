@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import os
@@ -11,6 +12,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from types import MappingProxyType
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -18,9 +20,11 @@ import pytest
 from typer.testing import CliRunner
 
 from recdyn.cli import app
+from recdyn.environments.presets import environments
 from recdyn.experiments import (
     CorruptResultWarning,
     DirectoryBusyError,
+    ResolvedParamsChangedError,
     SpecChangedError,
     Store,
     load_interactions,
@@ -31,6 +35,9 @@ from recdyn.experiments import (
     run_task,
 )
 from recdyn.experiments.executors import THREAD_VARS, Feed, LocalPool
+from recdyn.experiments.resolved import differences
+from recdyn.experiments.store import read_resolved
+from recdyn.recommenders.registry import recommenders
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 REPO = EXAMPLES.parent
@@ -305,6 +312,48 @@ def test_a_grown_spec_extends_the_finished_tasks(tmp_path):
     assert manifest["extended"][0]["kept"] == 1
     assert manifest["extends"] == [manifest["extended"][0]["from"]] != [manifest["spec_hash"]]
     assert run_experiment(spec, out).skipped == 4
+
+
+def test_a_resume_refuses_to_mix_models_after_a_default_changed(tmp_path, monkeypatch):
+    body = (
+        "steps = 2\ntrials = 2\n"
+        f'[[environments]]\npreset = "topics-static-v1"\noverrides = {TINY}\n'
+        '[[recommenders]]\nname = "toppop"\n'
+    )
+    spec = _spec(tmp_path, "defaults", body)
+    out = tmp_path / "out"
+    assert run_experiment(spec, out, workers=1).completed == 2
+    first = load_results(out)
+    lost, kept = sorted((out / "tasks").glob("*.parquet"))
+    recorded = read_resolved(kept)
+    assert recorded["recommender"] == {"prior_weight": 1.0}
+    assert recorded["environment"]["noise"] == 0.5 and recorded["environment"]["n_users"] == 60
+    lost.unlink()  # a killed run: one trial left to do
+
+    static = environments.spec("topics-static-v1").params
+    for registry, name, changed, message in (
+        (recommenders, "toppop", {"prior_weight": 3.0}, "recommender prior_weight: 1.0 -> 3.0"),
+        (environments, "topics-static-v1", {**static, "noise": 0.7}, "environment noise: 0.5"),
+    ):
+        with monkeypatch.context() as patch:
+            new = dataclasses.replace(registry.spec(name), params=MappingProxyType(changed))
+            patch.setitem(registry._specs, name, new)
+            with pytest.raises(ResolvedParamsChangedError, match="--force") as refused:
+                run_experiment(spec, out, workers=1)
+            assert message in str(refused.value)
+            assert [p.name for p in (out / "tasks").iterdir()] == [kept.name]
+
+    resumed = run_experiment(spec, out, workers=1)
+    assert (resumed.completed, resumed.skipped) == (1, 1)
+    pd.testing.assert_frame_equal(_numbers(load_results(out)), _numbers(first))
+
+
+def test_only_values_both_sides_know_and_untuned_ones_are_compared():
+    old = {"environment": {"noise": 0.5}, "recommender": {"k": 40, "gone": 1, "lr": 0.1}}
+    new = {"environment": {"noise": 0.5}, "recommender": {"k": 20, "added": 2, "lr": 0.2}}
+    assert differences(old, new) == ["recommender k: 40 -> 20", "recommender lr: 0.1 -> 0.2"]
+    assert differences(old, new, tuned=["lr"]) == ["recommender k: 40 -> 20"]
+    assert differences(old, old) == []
 
 
 def _die_on_request(payload: str, report=None) -> str | dict[str, str | None]:

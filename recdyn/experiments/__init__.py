@@ -12,6 +12,7 @@ resumable) → :func:`load_results` (one tidy DataFrame) and ``recdyn report``.
 
 from recdyn.experiments.executors import BACKENDS, RunResult, run_experiment
 from recdyn.experiments.plan import Plan, Task, TuningJob, make_plan
+from recdyn.experiments.resolved import ResolvedParamsChangedError
 from recdyn.experiments.runner import STEP_COLUMNS, TASK_COLUMNS, run_task, run_tuning
 from recdyn.experiments.spec import ExperimentSpec, SpecError, load_spec, spec_hash
 from recdyn.experiments.store import (
@@ -32,6 +33,7 @@ __all__ = [
     "DirectoryBusyError",
     "ExperimentSpec",
     "Plan",
+    "ResolvedParamsChangedError",
     "RunResult",
     "SpecChangedError",
     "SpecError",

@@ -9,6 +9,7 @@ dicts) that the driver writes to the store. Workers never touch the output direc
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import socket
 import time
@@ -43,6 +44,7 @@ class TaskOutput:
     seconds: float
     worker: str
     tuned_params: dict[str, Any] | None = None
+    resolved: dict[str, Any] | None = None
 
 
 def worker_name() -> str:
@@ -69,7 +71,15 @@ def execute(payload: tuple[Any, ...], report: Callable[[int], None] | None = Non
     raise ValueError(f"unknown payload kind {kind!r}")
 
 
-def _import(modules: tuple[str, ...]) -> None:
+def resolved_params(env: Any, rec: Any) -> dict[str, Any]:
+    """Every constructor parameter of ``env`` and ``rec`` — configured, preset or default —
+    as JSON values: ``{"environment": {...}, "recommender": {...}}``. Workers record it with
+    each result, so that a resume can tell when a default changed (:mod:`.resolved`)."""
+    both = {"environment": env.get_params(), "recommender": rec.get_params()}
+    return json.loads(json.dumps(both, sort_keys=True, default=repr))
+
+
+def import_modules(modules: tuple[str, ...]) -> None:
     for module in modules:
         importlib.import_module(module)
 
@@ -78,16 +88,18 @@ def run_tuning(job: TuningJob) -> dict[str, Any]:
     """Grid search (or cross-validation, without a grid) on the environment's initial data.
 
     Returns ``{"tune_id", "best_params", "offline": {metric: mean over folds}, "results":
-    [rows of the grid table], "seconds", "worker"}``.
+    [rows of the grid table], "resolved": resolved_params(...) before the search, "seconds",
+    "worker"}``.
     """
     from recdyn.environments import make as make_environment
     from recdyn.evaluation import cross_validate, grid_search
     from recdyn.recommenders import make as make_recommender
 
-    _import(job.imports)
+    import_modules(job.imports)
     start = time.perf_counter()
     env = make_environment(job.preset, **tuples(job.overrides))
     rec = make_recommender(job.recommender, **tuples(job.params))
+    resolved = resolved_params(env, rec)
     if job.grid:
         result = grid_search(
             rec,
@@ -111,6 +123,7 @@ def run_tuning(job: TuningJob) -> dict[str, Any]:
         "best_params": best,
         "offline": offline,
         "results": rows,
+        "resolved": resolved,
         "seconds": time.perf_counter() - start,
         "worker": worker_name(),
     }
@@ -135,6 +148,7 @@ def run_task(
         out.seconds,
         out.worker,
         out.tuned_params,
+        out.resolved,
     )
 
 
@@ -148,12 +162,13 @@ def _simulate_task(
     from recdyn.recommenders import make as make_recommender
     from recdyn.simulation import simulate
 
-    _import(task.imports)
+    import_modules(task.imports)
     start = time.perf_counter()
     tuned = dict(tuning["best_params"]) if tuning else {}
     env = make_environment(task.preset, **tuples(task.overrides))
     rec = make_recommender(task.recommender, **tuples({**task.params, **tuned}))
     policy = make_policy(task.policy_name, **tuples(task.policy_params))
+    resolved = resolved_params(env, rec)
     traj = simulate(
         env,
         rec,
@@ -183,9 +198,8 @@ def _simulate_task(
     if task.save_interactions:
         log = traj.interactions
         logs = {c: getattr(log, c) for c in INTERACTION_COLUMNS if getattr(log, c) is not None}
-    return TaskOutput(
-        task.task_id, table, logs, time.perf_counter() - start, worker_name(), tuned or None
-    )
+    seconds = time.perf_counter() - start
+    return TaskOutput(task.task_id, table, logs, seconds, worker_name(), tuned or None, resolved)
 
 
 def _plain(value: Any) -> Any:

@@ -15,7 +15,10 @@ Task files have the columns ``task_id, environment, recommender, params, policy,
 column per online metric, ``n_ratings``, ``seconds`` and, when tuning ran,
 ``offline_<metric>`` (the chosen configuration's mean k-fold CV metric, constant within a
 task). Their Parquet key-value metadata holds ``recdyn.task_id``, ``recdyn.spec_hash``
-and ``recdyn.format``; the loader checks them against the file name and the manifest.
+and ``recdyn.format``, which the loader checks against the file name and the manifest,
+and ``recdyn.resolved``: every constructor parameter of the environment and recommender the
+task ran with (JSON), which a resume checks against what this recdyn would build
+(:mod:`recdyn.experiments.resolved`).
 
 Writes are atomic: a file is written as ``.<name>.tmp`` in the same directory and renamed
 over its final name (``os.replace``), the interaction log before the task file. A task is
@@ -60,6 +63,7 @@ FORMAT = "recdyn-experiment/1"
 MANIFEST = "manifest.json"
 LOCK = ".lock"
 _KEY_TASK, _KEY_HASH, _KEY_FORMAT = b"recdyn.task_id", b"recdyn.spec_hash", b"recdyn.format"
+_KEY_RESOLVED = b"recdyn.resolved"
 _VERSIONED = ("recdyn", "numpy", "scipy", "pandas", "pyarrow", "numba", "torch", "ray")
 
 
@@ -105,12 +109,19 @@ def atomic_write_bytes(path: Path, write: Any) -> None:
             tmp.unlink()
 
 
-def parquet_bytes(df: pd.DataFrame | dict[str, Any], task_id: str, spec_hash: str) -> bytes:
-    """The Parquet file of a table (a DataFrame or a dict of columns) with the task id and
-    spec hash in its metadata."""
+def parquet_bytes(
+    df: pd.DataFrame | dict[str, Any],
+    task_id: str,
+    spec_hash: str,
+    resolved: dict[str, Any] | None = None,
+) -> bytes:
+    """The Parquet file of a table (a DataFrame or a dict of columns) with the task id,
+    spec hash and (if given) the resolved parameters in its metadata."""
     table = pa.table({c: df[c].to_numpy() for c in df.columns} if hasattr(df, "columns") else df)
     meta = {_KEY_TASK: task_id.encode(), _KEY_HASH: spec_hash.encode()}
     meta[_KEY_FORMAT] = FORMAT.encode()
+    if resolved is not None:
+        meta[_KEY_RESOLVED] = json.dumps(resolved, sort_keys=True).encode()
     sink = pa.BufferOutputStream()
     pq.write_table(table.replace_schema_metadata(meta), sink)
     return sink.getvalue().to_pybytes()
@@ -133,12 +144,22 @@ def encode(out: TaskOutput, spec_hash: str) -> EncodedTask:
     logs = out.interactions
     return EncodedTask(
         out.task_id,
-        parquet_bytes(out.table, out.task_id, spec_hash),
+        parquet_bytes(out.table, out.task_id, spec_hash, out.resolved),
         None if logs is None else parquet_bytes(logs, out.task_id, spec_hash),
         out.seconds,
         out.worker,
         out.tuned_params,
     )
+
+
+def read_resolved(path: Path) -> dict[str, Any] | None:
+    """The resolved parameters recorded in a task file (``None`` for files written before
+    recdyn recorded them, or unreadable ones)."""
+    try:
+        raw = (pq.read_metadata(path).metadata or {}).get(_KEY_RESOLVED)
+        return None if raw is None else json.loads(raw)
+    except (OSError, ValueError, pa.ArrowException):
+        return None
 
 
 def verify(path: Path, spec_hash: str | frozenset[str]) -> str | None:

@@ -22,6 +22,7 @@ from recdyn.experiments.console import RunProgress
 from recdyn.experiments.executors.base import THREAD_VARS, Event, Feed
 from recdyn.experiments.executors.local import LocalPool
 from recdyn.experiments.plan import Plan, Task, make_plan
+from recdyn.experiments.resolved import check_resume
 from recdyn.experiments.spec import ExperimentSpec
 from recdyn.experiments.store import Store
 
@@ -149,6 +150,7 @@ def _run_plan(
             tune_todo.append(job)
         else:
             tuning[job.tune_id] = stored
+    check_resume(plan, store, done, tuning)
     n_workers = min(workers, max(len(todo), len(tune_todo)))
     store.start_run(backend, n_workers)
     ui = RunProgress(progress, len(tune_todo), len(todo), plan.spec.experiment.steps, console)

@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from recdyn.errors import MissingDependencyError
 from recdyn.experiments.plan import Plan, Task
 from recdyn.experiments.runner import import_modules, resolved_params
 from recdyn.experiments.spec import tuples
@@ -34,8 +33,8 @@ class ResolvedParamsChangedError(SpecChangedError):
 
 
 def expected_params(task: Task) -> dict[str, Any] | None:
-    """What a worker would record for ``task`` before tuning (``None`` where the
-    recommender cannot be built here, e.g. a driver without torch for a Ray cluster)."""
+    """What a worker would record for ``task`` before tuning (``None`` where it cannot be
+    built here: a Ray driver without torch, or without the spec's ``imports``)."""
     from recdyn.environments import make as make_environment
     from recdyn.recommenders import make as make_recommender
 
@@ -43,7 +42,7 @@ def expected_params(task: Task) -> dict[str, Any] | None:
         import_modules(task.imports)
         env = make_environment(task.preset, **tuples(task.overrides))
         rec = make_recommender(task.recommender, **tuples(task.params))
-    except MissingDependencyError:
+    except ImportError:  # MissingDependencyError included
         return None
     return resolved_params(env, rec)
 

@@ -348,6 +348,32 @@ def test_a_resume_refuses_to_mix_models_after_a_default_changed(tmp_path, monkey
     pd.testing.assert_frame_equal(_numbers(load_results(out)), _numbers(first))
 
 
+def test_a_stored_tuning_result_is_checked_too_but_not_its_tuned_values(tmp_path, monkeypatch):
+    body = (
+        "steps = 2\ntrials = 1\n"
+        f'[[environments]]\npreset = "topics-static-v1"\noverrides = {TINY}\n'
+        '[[recommenders]]\nname = "toppop"\n'
+        '[tuning]\nfolds = 2\nmetric = "rmse"\ngrid = { toppop = { prior_weight = [1.0, 2.0] } }\n'
+    )
+    spec = _spec(tmp_path, "tuned", body)
+    out = tmp_path / "out"
+    assert run_experiment(spec, out, workers=1).completed == 1
+    (tuned,) = (out / "tuning").iterdir()
+    assert json.loads(tuned.read_text())["resolved"]["environment"]["noise"] == 0.5
+    for path in (out / "tasks").iterdir():
+        path.unlink()  # only the tuning result is left
+
+    toppop = dataclasses.replace(recommenders.spec("toppop"), params={"prior_weight": 5.0})
+    static = environments.spec("topics-static-v1")
+    noisier = dataclasses.replace(static, params=MappingProxyType({**static.params, "noise": 1}))
+    with monkeypatch.context() as patch:
+        patch.setitem(environments._specs, "topics-static-v1", noisier)
+        with pytest.raises(ResolvedParamsChangedError, match=r"its tuning result .* noise: 0.5"):
+            run_experiment(spec, out, workers=1)
+    monkeypatch.setitem(recommenders._specs, "toppop", toppop)  # the grid chooses it
+    assert run_experiment(spec, out, workers=1).completed == 1
+
+
 def test_only_values_both_sides_know_and_untuned_ones_are_compared():
     old = {"environment": {"noise": 0.5}, "recommender": {"k": 40, "gone": 1, "lr": 0.1}}
     new = {"environment": {"noise": 0.5}, "recommender": {"k": 20, "added": 2, "lr": 0.2}}

@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 from types import MappingProxyType
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -36,6 +37,7 @@ from recdyn.experiments import (
 )
 from recdyn.experiments.executors import THREAD_VARS, Feed, LocalPool
 from recdyn.experiments.resolved import differences
+from recdyn.experiments.runner import resolved_params
 from recdyn.experiments.store import read_resolved
 from recdyn.recommenders.registry import recommenders
 
@@ -380,6 +382,16 @@ def test_only_values_both_sides_know_and_untuned_ones_are_compared():
     assert differences(old, new) == ["recommender k: 40 -> 20", "recommender lr: 0.1 -> 0.2"]
     assert differences(old, new, tuned=["lr"]) == ["recommender k: 40 -> 20"]
     assert differences(old, old) == []
+
+
+def test_resolved_parameters_are_json_values_and_objects_are_not_compared():
+    class Params:
+        def get_params(self):
+            return {"n": np.int64(3), "w": np.array([0.5, 2.0]), "pair": (1, 2), "fn": print}
+
+    recorded = resolved_params(Params(), Params())
+    assert recorded["recommender"] == {"n": 3, "w": [0.5, 2.0], "pair": [1, 2], "fn": None}
+    assert json.loads(json.dumps(recorded)) == recorded
 
 
 def _die_on_request(payload: str, report=None) -> str | dict[str, str | None]:

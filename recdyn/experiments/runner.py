@@ -74,9 +74,17 @@ def execute(payload: tuple[Any, ...], report: Callable[[int], None] | None = Non
 def resolved_params(env: Any, rec: Any) -> dict[str, Any]:
     """Every constructor parameter of ``env`` and ``rec`` — configured, preset or default —
     as JSON values: ``{"environment": {...}, "recommender": {...}}``. Workers record it with
-    each result, so that a resume can tell when a default changed (:mod:`.resolved`)."""
+    each result, so that a resume can tell when a default changed (:mod:`.resolved`).
+    numpy values become numbers and lists; other objects (a callable, a model) ``None``:
+    they have no value to compare across processes."""
     both = {"environment": env.get_params(), "recommender": rec.get_params()}
-    return json.loads(json.dumps(both, sort_keys=True, default=repr))
+    return json.loads(json.dumps(both, sort_keys=True, default=_json_value))
+
+
+def _json_value(obj: Any) -> Any:
+    if isinstance(obj, (np.generic, np.ndarray)):
+        return obj.tolist()
+    return None
 
 
 def import_modules(modules: tuple[str, ...]) -> None:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from recdyn import seeding
+from recdyn._params import json_params
 from recdyn._progress import progress_bar
 from recdyn._validation import check_int
 from recdyn.environments.base import Environment
@@ -185,8 +186,8 @@ def simulate(
     table["n_ratings"] = table["n_ratings"].astype(np.int64)
     info = {
         "environment": env.spec.to_dict(),
-        "recommender": {"name": rec_name, "params": _jsonable(rec.get_params())},
-        "policy": {"name": type(policy).__name__},
+        "recommender": {"name": rec_name, "params": json_params(rec.get_params())},
+        "policy": {"name": type(policy).__name__, "params": json_params(policy.get_params())},
         "seed": seed if isinstance(seed, int) else str(seed),
         "steps": steps,
         "k": k,
@@ -214,10 +215,3 @@ def _with_propensities(new: Interactions, users: np.ndarray, sel: Any) -> Intera
     row = np.searchsorted(users, new.user)
     pos = np.argmax(sel.slates[row] == new.item[:, None], axis=1)
     return Interactions(new.user, new.item, new.rating, new.step, sel.propensities[row, pos])
-
-
-def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: v if isinstance(v, (int, float, str, bool, type(None), list, tuple)) else repr(v)
-        for k, v in params.items()
-    }

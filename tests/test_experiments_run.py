@@ -39,6 +39,7 @@ from recdyn.experiments.executors import THREAD_VARS, Feed, LocalPool
 from recdyn.experiments.resolved import differences
 from recdyn.experiments.runner import resolved_params
 from recdyn.experiments.store import read_resolved
+from recdyn.policies import make as make_policy
 from recdyn.recommenders.registry import recommenders
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -328,7 +329,7 @@ def test_a_resume_refuses_to_mix_models_after_a_default_changed(tmp_path, monkey
     first = load_results(out)
     lost, kept = sorted((out / "tasks").glob("*.parquet"))
     recorded = read_resolved(kept)
-    assert recorded["recommender"] == {"prior_weight": 1.0}
+    assert recorded["recommender"] == {"prior_weight": 1.0} and recorded["policy"] == {}
     assert recorded["environment"]["noise"] == 0.5 and recorded["environment"]["n_users"] == 60
     lost.unlink()  # a killed run: one trial left to do
 
@@ -384,13 +385,22 @@ def test_only_values_both_sides_know_and_untuned_ones_are_compared():
     assert differences(old, old) == []
 
 
-def test_resolved_parameters_are_json_values_and_objects_are_not_compared():
+def test_resolved_parameters_are_json_values_without_addresses():
     class Params:
         def get_params(self):
-            return {"n": np.int64(3), "w": np.array([0.5, 2.0]), "pair": (1, 2), "fn": print}
+            return {"n": np.int64(3), "w": np.array([0.5, 2.0]), "pair": (1, 2), "fn": len}
 
-    recorded = resolved_params(Params(), Params())
-    assert recorded["recommender"] == {"n": 3, "w": [0.5, 2.0], "pair": [1, 2], "fn": None}
+    recorded = resolved_params(Params(), Params(), make_policy("truncated", m=5))
+    assert recorded["recommender"] == {
+        "n": 3,
+        "w": [0.5, 2.0],
+        "pair": [1, 2],
+        "fn": "<builtin_function_or_method>",
+    }
+    assert recorded["policy"] == {
+        "base_policy": {"class": "SoftmaxPolicy", "temperature": 1.0},
+        "m": 5,
+    }
     assert json.loads(json.dumps(recorded)) == recorded
 
 

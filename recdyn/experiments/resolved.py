@@ -7,11 +7,11 @@ output directory (a new recdyn, an edited preset), the resumed run would finish 
 remaining trials of a cell with a different model than the finished ones, and the report
 would average them as one.
 
-So workers record every constructor parameter of the environment and recommender they
-built (:func:`~recdyn.experiments.runner.resolved_params`: ``recdyn.resolved`` in a task
+So workers record every constructor parameter of the environment, recommender and policy
+they built (:func:`~recdyn.experiments.runner.resolved_params`: ``recdyn.resolved`` in a task
 file's metadata, ``"resolved"`` in a tuning result), and before a resume runs anything,
-:func:`check_resume` builds each unfinished cell's environment and recommender as this
-recdyn would and compares. A parameter whose value differs raises
+:func:`check_resume` builds each unfinished cell's environment, recommender and policy as
+this recdyn would and compares. A parameter whose value differs raises
 :class:`ResolvedParamsChangedError`; parameters only one side knows (added or removed since)
 and tuned ones (the tuning grid chooses them) are not compared. Files written before recdyn
 recorded these parameters cannot be checked and pass.
@@ -36,6 +36,7 @@ def expected_params(task: Task) -> dict[str, Any] | None:
     """What a worker would record for ``task`` before tuning (``None`` where it cannot be
     built here: a Ray driver without torch, or without the spec's ``imports``)."""
     from recdyn.environments import make as make_environment
+    from recdyn.policies import make as make_policy
     from recdyn.recommenders import make as make_recommender
 
     try:
@@ -44,7 +45,7 @@ def expected_params(task: Task) -> dict[str, Any] | None:
         rec = make_recommender(task.recommender, **tuples(task.params))
     except ImportError:  # MissingDependencyError included
         return None
-    return resolved_params(env, rec)
+    return resolved_params(env, rec, make_policy(task.policy_name, **tuples(task.policy_params)))
 
 
 def differences(
@@ -53,10 +54,10 @@ def differences(
     """``"recommender hidden: 600 -> 0"`` for each parameter both sides know whose value
     differs, except the recommender's ``tuned`` ones."""
     out = []
-    skip = {"recommender": set(tuned), "environment": set()}
-    for part in ("environment", "recommender"):
+    for part in ("environment", "recommender", "policy"):
         old, new = recorded.get(part, {}), expected.get(part, {})
-        for name in sorted(old.keys() & new.keys() - skip[part]):
+        skip = set(tuned) if part == "recommender" else set()
+        for name in sorted(old.keys() & new.keys() - skip):
             if old[name] != new[name]:
                 out.append(f"{part} {name}: {old[name]!r} -> {new[name]!r}")
     return out
@@ -65,12 +66,12 @@ def differences(
 def check_resume(
     plan: Plan, store: Store, done: set[str], tuning: dict[str, dict[str, Any]]
 ) -> None:
-    """Raise :class:`ResolvedParamsChangedError` if a cell (environment, recommender,
-    configured parameters) with unfinished tasks has finished tasks or a stored tuning
+    """Raise :class:`ResolvedParamsChangedError` if a cell (environment, recommender and its
+    configured parameters, policy) with unfinished tasks has finished tasks or a stored tuning
     result that recorded other parameter values than this recdyn resolves."""
-    cells: dict[tuple[str, str, str], list[Task]] = {}
-    for task in plan.tasks:
-        cells.setdefault((task.environment, task.recommender, task.params_json), []).append(task)
+    cells: dict[tuple[str, ...], list[Task]] = {}
+    for t in plan.tasks:
+        cells.setdefault((t.environment, t.recommender, t.params_json, t.policy), []).append(t)
     for tasks in cells.values():
         finished = [t for t in tasks if t.task_id in done]
         job = tasks[0].tuning

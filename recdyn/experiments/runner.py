@@ -9,7 +9,6 @@ dicts) that the driver writes to the store. Workers never touch the output direc
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import socket
 import time
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recdyn._params import json_params
 from recdyn.experiments.plan import Task, TuningJob
 from recdyn.experiments.spec import tuples
 from recdyn.interactions import COLUMNS as INTERACTION_COLUMNS
@@ -71,20 +71,13 @@ def execute(payload: tuple[Any, ...], report: Callable[[int], None] | None = Non
     raise ValueError(f"unknown payload kind {kind!r}")
 
 
-def resolved_params(env: Any, rec: Any) -> dict[str, Any]:
-    """Every constructor parameter of ``env`` and ``rec`` — configured, preset or default —
-    as JSON values: ``{"environment": {...}, "recommender": {...}}``. Workers record it with
-    each result, so that a resume can tell when a default changed (:mod:`.resolved`).
-    numpy values become numbers and lists; other objects (a callable, a model) ``None``:
-    they have no value to compare across processes."""
-    both = {"environment": env.get_params(), "recommender": rec.get_params()}
-    return json.loads(json.dumps(both, sort_keys=True, default=_json_value))
-
-
-def _json_value(obj: Any) -> Any:
-    if isinstance(obj, (np.generic, np.ndarray)):
-        return obj.tolist()
-    return None
+def resolved_params(env: Any, rec: Any, policy: Any = None) -> dict[str, Any]:
+    """Every constructor parameter of ``env``, ``rec`` and ``policy`` (if given) —
+    configured, preset or default — as JSON values (:func:`recdyn._params.json_params`):
+    ``{"environment": {...}, "recommender": {...}, "policy": {...}}``. Workers record it
+    with each result, so that a resume can tell when a default changed (:mod:`.resolved`)."""
+    parts = {"environment": env, "recommender": rec, "policy": policy}
+    return json_params({part: obj.get_params() for part, obj in parts.items() if obj is not None})
 
 
 def import_modules(modules: tuple[str, ...]) -> None:
@@ -176,7 +169,7 @@ def _simulate_task(
     env = make_environment(task.preset, **tuples(task.overrides))
     rec = make_recommender(task.recommender, **tuples({**task.params, **tuned}))
     policy = make_policy(task.policy_name, **tuples(task.policy_params))
-    resolved = resolved_params(env, rec)
+    resolved = resolved_params(env, rec, policy)
     traj = simulate(
         env,
         rec,

@@ -16,9 +16,9 @@ column per online metric, ``n_ratings``, ``seconds`` and, when tuning ran,
 ``offline_<metric>`` (the chosen configuration's mean k-fold CV metric, constant within a
 task). Their Parquet key-value metadata holds ``recdyn.task_id``, ``recdyn.spec_hash``
 and ``recdyn.format``, which the loader checks against the file name and the manifest,
-and ``recdyn.resolved``: every constructor parameter of the environment and recommender the
-task ran with (JSON), which a resume checks against what this recdyn would build
-(:mod:`recdyn.experiments.resolved`).
+and ``recdyn.resolved``: every constructor parameter of the environment, recommender and
+policy the task ran with (JSON), which a resume checks against what this recdyn would
+build (:mod:`recdyn.experiments.resolved`).
 
 Writes are atomic: a file is written as ``.<name>.tmp`` in the same directory and renamed
 over its final name (``os.replace``), the interaction log before the task file. A task is

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
@@ -61,6 +62,15 @@ class Policy(ABC):
     def _select(
         self, scores: np.ndarray, k: int, exclude: np.ndarray | None, rng: np.random.Generator
     ) -> Selection: ...
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor parameters, read back from the attributes of the same name."""
+        sig = inspect.signature(type(self).__init__)
+        return {
+            name: getattr(self, name)
+            for name, p in sig.parameters.items()
+            if name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        }
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

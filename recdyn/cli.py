@@ -663,6 +663,15 @@ def study_command(
         Path | None,
         typer.Option(help="Output directory (resumable). Default: runs/<name>[-quick]."),
     ] = None,
+    report_only: Annotated[
+        bool,
+        typer.Option(
+            "--report-only",
+            help="Run nothing: report the results already in --out, each environment with "
+            "the trials every recommender has finished (offline-vs-online; safe while "
+            "another run is growing an environment).",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
 ) -> None:
     """Run a built-in study of the thesis (results, figures, findings, report.html)."""
@@ -686,16 +695,21 @@ def study_command(
             params["trials"] = _trials_option(trials)
         study = studies.make(name, quick=quick, seed=seed, **params)
         directory = out if out is not None else Path("runs") / (name + ("-quick" if quick else ""))
+        if report_only and not hasattr(study, "report"):
+            raise InvalidParameterError(f"--report-only: study {name!r} has no separate report")
         try:
             with reported_warnings(err):
-                result = study.run(
-                    directory,
-                    backend=backend,
-                    workers=workers,
-                    address=address,
-                    progress=not quiet,
-                    console=err,
-                )
+                if report_only:
+                    result = study.report(directory)
+                else:
+                    result = study.run(
+                        directory,
+                        backend=backend,
+                        workers=workers,
+                        address=address,
+                        progress=not quiet,
+                        console=err,
+                    )
         except KeyboardInterrupt:
             err.print("interrupted: finished work is saved; run the same command to resume")
             raise typer.Exit(130) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 
 import pandas as pd
 import pytest
@@ -11,7 +12,7 @@ from typer.testing import CliRunner
 from recdyn import studies
 from recdyn.cli import app
 from recdyn.errors import InvalidParameterError
-from recdyn.experiments import load_spec
+from recdyn.experiments import load_results, load_spec
 from recdyn.studies import _online_analysis, offline_vs_online
 from recdyn.studies.offline_vs_online import OfflineVsOnlineStudy, to_toml
 
@@ -94,6 +95,39 @@ def test_a_smaller_study_does_not_archive_finished_tasks(study_run):
     assert sorted((out / "runs").glob("*/tasks/*.parquet")) == tasks
     assert {p: p.read_text() for p in (out / "specs").glob("*.toml")} == specs
     assert not (out / "runs" / ENVS[0] / "archive").exists()
+
+
+def test_report_only_reads_complete_trials_and_runs_nothing(study_run, tmp_path):
+    study, out, _ = study_run
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    # topics-static as if another process were still running its second trial
+    static = copy / "runs" / "topics-static-v1"
+    results = load_results(static)
+    running = results.loc[(results["trial"] == 1) & (results["recommender"] == "mf-sgd")]
+    (static / "tasks" / f"{running['task_id'].iloc[0]}.parquet").unlink()
+    files = sorted(copy.glob("runs/*/tasks/*.parquet"))
+    result = study.report(copy)
+    assert sorted(copy.glob("runs/*/tasks/*.parquet")) == files
+    cells = result.tables["recommenders"].set_index(["environment", "recommender"])
+    before = pd.read_csv(out / "recommenders.csv").set_index(["environment", "recommender"])
+    pd.testing.assert_frame_equal(cells.loc["topics-dynamic-v1"], before.loc["topics-dynamic-v1"])
+    assert cells.loc["topics-static-v1", "mean_rating_ci"].isna().all()  # one trial: no CI
+    assert (
+        cells.loc["topics-static-v1", "mean_rating"]
+        .ne(before.loc["topics-static-v1", "mean_rating"])
+        .any()
+    )
+    scaling = result.tables["scaling"].drop_duplicates("environment").set_index("environment")
+    assert scaling["measured_trials"].to_dict() == {"topics-dynamic-v1": 2, "topics-static-v1": 1}
+
+    other = OfflineVsOnlineStudy(quick=True, environments=ENVS, recommenders=RECS, seed=1)
+    with pytest.raises(InvalidParameterError, match="holds another study"):
+        other.report(copy)
+    with pytest.raises(InvalidParameterError, match="holds no results"):
+        study.report(tmp_path / "empty")
+    res = CliRunner().invoke(app, ["study", "sampling-bias", "--report-only", "--out", str(copy)])
+    assert res.exit_code != 0 and "no separate report" in res.output
 
 
 def test_spec_is_valid_toml_of_the_protocol(study_run):

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recdyn.errors import InvalidParameterError
 from recdyn.experiments import load_results, read_manifest
 from recdyn.experiments.report import rank_correlations, summary_table, with_labels
 from recdyn.experiments.scaling import measured_wall, scaling_table
@@ -52,7 +53,7 @@ def collect(out: Path, plans: dict[str, Any], study: Any) -> Data:
     frames, timing, scaling = [], [], []
     for preset in plans:
         root = out / "runs" / preset
-        frames.append(load_results(root))
+        frames.append(_complete_trials(load_results(root), plans[preset], root))
         timing.append(_timing(root, preset))
         scaling.append(_scaling(root, preset, study))
     results = with_labels(pd.concat(frames, ignore_index=True))
@@ -76,16 +77,34 @@ def collect(out: Path, plans: dict[str, Any], study: Any) -> Data:
     return data
 
 
+def _complete_trials(results: pd.DataFrame, plan: Any, root: Path) -> pd.DataFrame:
+    """The trials that every recommender of ``plan`` has finished (all of them after a
+    run; fewer while another process is still running the environment)."""
+    wanted = {t.recommender for t in plan.tasks}
+    have = results.groupby("trial")["recommender"].agg(lambda r: wanted <= set(r))
+    complete = have.index[have]
+    if not len(complete):
+        raise InvalidParameterError(
+            f"{root}: no trial is finished for every recommender yet; report it later"
+        )
+    return results[results["trial"].isin(complete)]
+
+
 def _scaling(root: Path, preset: str, study: Any) -> pd.DataFrame:
     """Predicted wall time of ``FULL_TRIALS`` trials on 1 … 128 workers, from this run's
     per-task times (:mod:`recdyn.experiments.scaling`), and the measured wall time."""
     table = scaling_table(root, trials=FULL_TRIALS)
-    done = [e for e in read_manifest(root)["tasks"].values() if e.get("status") == "done"]
+    tasks = read_manifest(root)["tasks"]
+    recommenders: dict[int, set[str]] = {}  # finished ones per trial: files, as the store counts
+    for path in (root / "tasks").glob("*.parquet"):
+        if (e := tasks.get(path.stem)) is not None:
+            recommenders.setdefault(e["trial"], set()).add(e["recommender"])
+    every = {e["recommender"] for e in tasks.values()}
     return table.assign(
         environment=preset,
         trials=FULL_TRIALS,
         measured_s=measured_wall(root),
-        measured_trials=len({e["trial"] for e in done}),
+        measured_trials=sum(r == every for r in recommenders.values()),
     )[["environment", "trials", *table.columns, "measured_s", "measured_trials"]]
 
 

@@ -264,7 +264,6 @@ class OfflineVsOnlineStudy(Study):
         console: Console | None = None,
     ) -> StudyResult:
         from recdyn.experiments import load_spec, make_plan, run_experiment
-        from recdyn.studies import _online_analysis as analysis
 
         check_backend(backend, address)
         out = Path(out)
@@ -297,6 +296,37 @@ class OfflineVsOnlineStudy(Study):
                     f"{len(res.failed)} tasks of {preset} failed; first: "
                     f"{next(iter(res.failed.values()))}. Re-run to retry them."
                 )
+        return self._report(out, plans)
+
+    def report(self, out: str | Path) -> StudyResult:
+        """Write the outputs of :meth:`run` from the results already in ``out``, running
+        nothing: each environment with the trials every recommender has finished, so an
+        environment that another process is still growing is reported as far as it has
+        come (its trial count is read from its directory; ``trials`` is ignored)."""
+        from recdyn.experiments import load_spec, make_plan, read_manifest
+
+        out = Path(out)
+        plans = {}
+        for preset in self.environments:
+            root = out / "runs" / preset
+            if not (root / "manifest.json").exists():
+                raise InvalidParameterError(
+                    f"{root} holds no results; run the study on {preset} first"
+                )
+            manifest = read_manifest(root)
+            data = self.spec_data(preset)
+            data["experiment"]["trials"] = manifest["spec"]["experiment"]["trials"]
+            plans[preset] = plan = make_plan(load_spec(data))
+            if plan.spec_hash != manifest["spec_hash"]:
+                raise InvalidParameterError(
+                    f"{root} holds another study than this one (other quick, seed or "
+                    "recommenders); report it with the options it was run with"
+                )
+        return self._report(out, plans)
+
+    def _report(self, out: Path, plans: dict[str, Any]) -> StudyResult:
+        from recdyn.studies import _online_analysis as analysis
+
         result = StudyResult(self.name, out, out / "report.html")
         data = analysis.collect(out, plans, self)
         result.tables.update(data.tables)

@@ -55,7 +55,7 @@ def collect(out: Path, plans: dict[str, Any], study: Any) -> Data:
         root = out / "runs" / preset
         frames.append(_complete_trials(load_results(root), plans[preset], root))
         timing.append(_timing(root, preset))
-        scaling.append(_scaling(root, preset, study))
+        scaling.append(_scaling(root, preset, frames[-1]["trial"].nunique()))
     results = with_labels(pd.concat(frames, ignore_index=True))
     summary = summary_table(results)
     correlations = rank_correlations(summary, "mean_rating")
@@ -90,21 +90,16 @@ def _complete_trials(results: pd.DataFrame, plan: Any, root: Path) -> pd.DataFra
     return results[results["trial"].isin(complete)]
 
 
-def _scaling(root: Path, preset: str, study: Any) -> pd.DataFrame:
+def _scaling(root: Path, preset: str, trials: int) -> pd.DataFrame:
     """Predicted wall time of ``FULL_TRIALS`` trials on 1 … 128 workers, from this run's
-    per-task times (:mod:`recdyn.experiments.scaling`), and the measured wall time."""
+    per-task times (:mod:`recdyn.experiments.scaling`), the measured wall time and the
+    number of ``trials`` every recommender finished."""
     table = scaling_table(root, trials=FULL_TRIALS)
-    tasks = read_manifest(root)["tasks"]
-    recommenders: dict[int, set[str]] = {}  # finished ones per trial: files, as the store counts
-    for path in (root / "tasks").glob("*.parquet"):
-        if (e := tasks.get(path.stem)) is not None:
-            recommenders.setdefault(e["trial"], set()).add(e["recommender"])
-    every = {e["recommender"] for e in tasks.values()}
     return table.assign(
         environment=preset,
         trials=FULL_TRIALS,
         measured_s=measured_wall(root),
-        measured_trials=sum(r == every for r in recommenders.values()),
+        measured_trials=trials,
     )[["environment", "trials", *table.columns, "measured_s", "measured_trials"]]
 
 

@@ -41,7 +41,9 @@ class NotFittedError(RecdynError, RuntimeError):
 
 
 class CheckError(RecdynError, AssertionError):
-    """An environment or recommender failed a contract check (``check_environment`` …)."""
+    """A component failed a contract check (``check_environment``, ``check_recommender``,
+    ``check_policy``, ``check_online_metric``), or returned what the loop cannot use (NaN
+    scores); the message names the check and the component."""
 
 
 class MissingDependencyError(RecdynError, ImportError):

@@ -6,18 +6,20 @@ import pytest
 import recdyn
 from recdyn.environments import TopicsEnvironment, environments
 from recdyn.errors import CheckError, InvalidSlateError
+from recdyn.testing import parametrize_with_checks
 
+from .check_helpers import assert_check_fails
 from .conftest import SMALL
 
 
-@pytest.mark.parametrize("name", environments.names())
-def test_every_preset_passes_the_checker_at_full_size(name):
-    recdyn.check_environment(recdyn.make(name), steps=2)
+@parametrize_with_checks([recdyn.make(name) for name in environments.names()], steps=2)
+def test_every_preset_at_full_size(component, check):
+    check(component)
 
 
-@pytest.mark.parametrize("name", environments.names())
-def test_every_preset_passes_the_checker_when_small(name):
-    recdyn.check_environment(recdyn.make(name, **SMALL), steps=5)
+@parametrize_with_checks([recdyn.make(name, **SMALL) for name in environments.names()], steps=5)
+def test_every_preset_when_small(component, check):
+    check(component)
 
 
 class MutatesScores(TopicsEnvironment):
@@ -54,21 +56,42 @@ class LeaksDynamicsIntoTruth(TopicsEnvironment):
         return super()._true_matrix(users, items)
 
 
+class WritableState(TopicsEnvironment):
+    @property
+    def state(self):
+        return dict(self._state())  # the arrays themselves, writeable
+
+
+class ForgetsAParameter(TopicsEnvironment):
+    def get_params(self):
+        params = super().get_params()
+        params.pop("n_topics")
+        return params
+
+
 @pytest.mark.parametrize(
-    "cls, match",
+    "cls, check, match",
     [
-        (MutatesScores, "mutated"),
-        (GlobalRng, "same seed"),
-        (OutOfRange, "rating_range"),
-        (AcceptsDuplicates, "invalid slate"),
-        (LeaksDynamicsIntoTruth, "changed the dynamics"),
+        (MutatesScores, "check_environment_step_arguments", "mutated"),
+        (GlobalRng, "check_environment_global_rng", "global numpy RNG"),
+        (GlobalRng, "check_environment_determinism", "same seed"),
+        (OutOfRange, "check_environment_step", "rating_range"),
+        (AcceptsDuplicates, "check_environment_rejects_bad_slates", "invalid slate"),
+        (LeaksDynamicsIntoTruth, "check_environment_probes_keep_dynamics", "changed the dynamics"),
+        (WritableState, "check_environment_state_read_only", "writeable"),
+        (ForgetsAParameter, "check_environment_params", "constructor's parameters"),
     ],
 )
-def test_checker_catches_broken_environments(cls, match):
-    with pytest.raises(CheckError, match=match):
-        recdyn.check_environment(cls(**SMALL))
+def test_the_broken_rule_is_named_with_the_environment(cls, check, match):
+    assert_check_fails(cls(**SMALL), check, match)
+
+
+def test_check_environment_stops_at_the_first_failing_check():
+    env = MutatesScores(**SMALL)
+    with pytest.raises(CheckError, match=r"^check_environment_step_arguments failed for "):
+        recdyn.check_environment(env)
 
 
 def test_checker_rejects_non_environments():
-    with pytest.raises(CheckError):
+    with pytest.raises(CheckError, match=r"check_environment_interface failed .* not a recdyn"):
         recdyn.check_environment(object())

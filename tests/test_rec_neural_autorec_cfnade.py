@@ -14,7 +14,8 @@ from recdyn.errors import InvalidParameterError, MissingDependencyError  # noqa:
 from recdyn.interactions import Interactions  # noqa: E402
 from recdyn.recommenders import make  # noqa: E402
 from recdyn.recommenders.neural import CFNADE, AutoRec  # noqa: E402
-from recdyn.recommenders.neural._torch import cosine_lr, require_torch  # noqa: E402
+from recdyn.recommenders.neural.runtime import require_torch  # noqa: E402
+from recdyn.recommenders.neural.training import cosine_lr  # noqa: E402
 
 N_USERS, N_ITEMS = 60, 50
 

@@ -14,7 +14,7 @@ from recdyn.interactions import Interactions  # noqa: E402
 from recdyn.metrics import rmse  # noqa: E402
 from recdyn.recommenders import TopPop, check_recommender, make  # noqa: E402
 from recdyn.recommenders.neural import LLORMA, MultDAE, MultVAE  # noqa: E402
-from recdyn.recommenders.neural._torch import set_threads  # noqa: E402
+from recdyn.recommenders.neural.runtime import set_threads  # noqa: E402
 
 FAST = {
     "llorma": dict(n_anchor=8, rank=3, pre_rank=2, n_epochs=4, pre_epochs=4),

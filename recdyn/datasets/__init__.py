@@ -15,44 +15,25 @@ is ever unpickled: the loaders parse the original text files.
 
 from __future__ import annotations
 
-import difflib
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 
 from recdyn.datasets.checksums import ARCHIVES, FILE_SHA256, Archive
 from recdyn.datasets.dataset import Dataset
 from recdyn.datasets.errors import ChecksumError, DatasetError, DatasetWarning
-from recdyn.datasets.fetch import ENV_VAR, default_cache_dir, locate
-from recdyn.datasets.lastfm import LASTFM_FILES, read_lastfm_2k
-from recdyn.datasets.movielens import (
-    LATEST_SMALL_FILES,
-    LATEST_SMALL_OPTIONAL,
-    ML1M_FILES,
-    ML100K_FILES,
-    ml100k_folds,
-    read_ml1m,
-    read_ml100k,
-    read_ml_latest_small,
-)
-from recdyn.errors import UnknownNameError
+from recdyn.datasets.fetch import ENV_VAR, default_cache_dir
+from recdyn.datasets.movielens import ml100k_folds
+from recdyn.registry import Registry
 
+datasets: Registry[Dataset] = Registry("dataset")
+for _name, _source in {
+    "ml-100k": "ML_100K",
+    "ml-1m": "ML_1M",
+    "ml-latest-small": "ML_LATEST_SMALL",
+    "lastfm-2k": "LASTFM_2K",
+}.items():
+    datasets.register(_name, f"recdyn.datasets.sources:{_source}")
 
-@dataclass(frozen=True)
-class _Source:
-    read: Callable[[Path], Dataset]
-    required: tuple[str, ...]
-    optional: tuple[str, ...] = ()
-
-
-_SOURCES: dict[str, _Source] = {
-    "ml-100k": _Source(read_ml100k, ML100K_FILES),
-    "ml-1m": _Source(read_ml1m, ML1M_FILES),
-    "ml-latest-small": _Source(read_ml_latest_small, LATEST_SMALL_FILES, LATEST_SMALL_OPTIONAL),
-    "lastfm-2k": _Source(read_lastfm_2k, LASTFM_FILES),
-}
-NAMES: tuple[str, ...] = tuple(_SOURCES)
+NAMES: tuple[str, ...] = tuple(datasets.names())
 """The names :func:`load` accepts."""
 
 
@@ -95,24 +76,7 @@ def load(
     UnknownNameError
         ``name`` is not a known dataset.
     """
-    source = _source(name)
-    folder = locate(
-        name,
-        source.required,
-        source.optional,
-        data_dir=data_dir,
-        download=download,
-        verify=verify,
-    )
-    return source.read(folder)
-
-
-def _source(name: str) -> _Source:
-    if isinstance(name, str) and name in _SOURCES:
-        return _SOURCES[name]
-    close = difflib.get_close_matches(str(name), NAMES, n=2, cutoff=0.5)
-    hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
-    raise UnknownNameError(f"unknown dataset {name!r}.{hint} Available: {', '.join(NAMES)}")
+    return datasets.make(name, data_dir=data_dir, download=download, verify=verify)
 
 
 __all__ = [
@@ -125,6 +89,7 @@ __all__ = [
     "Dataset",
     "DatasetError",
     "DatasetWarning",
+    "datasets",
     "default_cache_dir",
     "load",
     "ml100k_folds",

@@ -1,6 +1,6 @@
 """Simulated environments: users whose preferences react to what they are shown."""
 
-from recdyn.environments.base import Environment, EnvSpec
+from recdyn.environments.base import Environment
 from recdyn.environments.beta_rank import BetaRankEnvironment
 from recdyn.environments.checker import check_environment
 from recdyn.environments.latent import LatentEnvironment
@@ -10,7 +10,6 @@ from recdyn.environments.topics import TopicsEnvironment
 
 __all__ = [
     "BetaRankEnvironment",
-    "EnvSpec",
     "Environment",
     "LatentEnvironment",
     "LatentScoreEnvironment",

@@ -15,15 +15,14 @@ users × items in Python.
 
 from __future__ import annotations
 
-import inspect
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from numbers import Integral
 from types import MappingProxyType
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 
-from recdyn._validation import check_choice, check_ids, check_int
+from recdyn._validation import check_ids
 from recdyn.environments import sampling
 from recdyn.errors import (
     InvalidParameterError,
@@ -32,28 +31,25 @@ from recdyn.errors import (
     NotResetError,
 )
 from recdyn.interactions import ITEM_DTYPE, RATING_DTYPE, STEP_DTYPE, USER_DTYPE, Interactions
+from recdyn.params import Interval, Options, Parametrized
 from recdyn.seeding import SeedLike, environment_streams
 
-
-@dataclass(frozen=True)
-class EnvSpec:
-    """What an environment is: its registered name and every constructor parameter."""
-
-    name: str
-    params: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "params": dict(self.params)}
+#: The thesis's *_SMALL worlds (ch. 2): 100 users × 170 items, 20 online per step, 1,000
+#: initial ratings — the defaults of the slate-choice environments.
+THESIS_SMALL_SIZE = MappingProxyType(
+    dict(n_users=100, n_items=170, users_per_step=20, n_initial_ratings=1000)
+)
 
 
-class Environment(ABC):
+class Environment(Parametrized, ABC):
     """A population of ``n_users`` users and ``n_items`` items with latent preferences.
 
     Parameters shared by every environment
     --------------------------------------
     n_users, n_items : population sizes.
     users_per_step : users sampled (without replacement) to be online at each step, among
-        those who have not yet rated every item.
+        those who have not yet rated every item; at most ``n_users`` (a larger value is
+        lowered to ``n_users``, and the lowered value is what ``get_params`` records).
     n_initial_ratings : distinct (user, item) pairs rated in the initial data set.
     user_distribution : ``"uniform"``, ``"powerlaw"`` or ``"lognormal"`` activity of users
         (see :func:`recdyn.environments.sampling.activity_weights`).
@@ -68,30 +64,30 @@ class Environment(ABC):
     #: The range of reported ratings (inclusive).
     rating_range: tuple[float, float] = (1.0, 5.0)
 
+    _t = -1  # steps since reset; -1: not reset
+
     def __init__(
         self,
         *,
-        n_users: int,
-        n_items: int,
-        users_per_step: int,
-        n_initial_ratings: int,
-        user_distribution: str = "uniform",
-        initial_sampling: str = "uniform",
+        n_users: Annotated[int, Interval(Integral, 1, None)] = 1000,
+        n_items: Annotated[int, Interval(Integral, 1, None)] = 1700,
+        users_per_step: Annotated[int, Interval(Integral, 1, None)] = 200,
+        n_initial_ratings: Annotated[int, Interval(Integral, 0, None)] = 100_000,
+        user_distribution: Annotated[str, Options(sampling.USER_DISTRIBUTIONS)] = "uniform",
+        initial_sampling: Annotated[str, Options(sampling.INITIAL_SAMPLINGS)] = "uniform",
     ) -> None:
-        self.n_users = check_int("n_users", n_users, low=1)
-        self._n_items = self._n_items_initial = check_int("n_items", n_items, low=1)
-        self.users_per_step = check_int("users_per_step", users_per_step, low=1)
-        self.n_initial_ratings = check_int(
-            "n_initial_ratings", n_initial_ratings, low=0, high=self.n_users * self._n_items
-        )
-        self.user_distribution = check_choice(
-            "user_distribution", user_distribution, sampling.USER_DISTRIBUTIONS
-        )
-        self.initial_sampling = check_choice(
-            "initial_sampling", initial_sampling, sampling.INITIAL_SAMPLINGS
-        )
-        self._preset_name: str | None = None
-        self._t = -1  # -1: not reset
+        pass  # subclasses take these as **inherited; the base stores them
+
+    def _check_params(self) -> None:
+        cells = self.n_users * self._n_items_initial
+        if self.n_initial_ratings > cells:
+            raise InvalidParameterError(
+                f"n_initial_ratings must be in [0, n_users * n_items = {cells}], "
+                f"got {self.n_initial_ratings!r}"
+            )
+        # a small population with a preset's users_per_step: everyone is online; the
+        # value recorded (get_params, spec, results) is the one used
+        self.users_per_step = min(self.users_per_step, self.n_users)
 
     # ------------------------------------------------------------------ public API
     @property
@@ -99,12 +95,10 @@ class Environment(ABC):
         """Current number of items (a property: items may arrive over time)."""
         return self._n_items
 
-    @property
-    def spec(self) -> EnvSpec:
-        """Registered name (or class name) and all constructor parameters."""
-        return EnvSpec(
-            self._preset_name or type(self).__name__, MappingProxyType(self.get_params())
-        )
+    @n_items.setter
+    def n_items(self, value: int) -> None:
+        # the constructor parameter: the number of items at reset
+        self._n_items = self._n_items_initial = value
 
     @property
     def step_index(self) -> int:
@@ -113,24 +107,8 @@ class Environment(ABC):
         return self._t
 
     def get_params(self) -> dict[str, Any]:
-        """Constructor parameters, read back from the attributes of the same name."""
-        out = {}
-        for cls in type(self).__mro__:
-            if cls is Environment or cls is object:
-                continue
-            for name in inspect.signature(cls.__init__).parameters:
-                if name not in ("self", "kwargs") and hasattr(self, name):
-                    out.setdefault(name, getattr(self, name))
-        for name in (
-            "n_users",
-            "users_per_step",
-            "n_initial_ratings",
-            "user_distribution",
-            "initial_sampling",
-        ):
-            out.setdefault(name, getattr(self, name))
-        out["n_items"] = self._n_items_initial
-        return out
+        """Constructor parameters (``n_items``: the number of items at reset)."""
+        return {**super().get_params(), "n_items": self._n_items_initial}
 
     def reset(self, seed: SeedLike | tuple[SeedLike, SeedLike] = None) -> Interactions:
         """Draw a fresh initial state and return the initial ratings (``step == 0``).

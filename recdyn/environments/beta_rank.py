@@ -4,10 +4,14 @@ from a slate weighing the utility they know by the slate position."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from numbers import Integral, Real
+from typing import Annotated, Any, ClassVar
+
 import numpy as np
 
-from recdyn._validation import check_float, check_int
-from recdyn.environments.base import Environment
+from recdyn.environments.base import THESIS_SMALL_SIZE, Environment
+from recdyn.params import Interval
 
 #: Smallest Dirichlet component kept (sparse Dirichlet draws can underflow to exactly 0).
 _FLOOR = 1e-12
@@ -92,36 +96,19 @@ class BetaRankEnvironment(Environment):
     user_distribution, initial_sampling : see :class:`~recdyn.environments.base.Environment`.
     """
 
+    default_overrides: ClassVar[Mapping[str, Any]] = THESIS_SMALL_SIZE
+
     def __init__(
         self,
         *,
-        n_users: int = 100,
-        n_items: int = 170,
-        n_topics: int = 19,
-        utility_sd: float = 1e-5,
-        known_mean: float = 0.98,
-        position_decay: float = 0.8,
-        rating_scale: float = 20.0,
-        users_per_step: int = 20,
-        n_initial_ratings: int = 1000,
-        user_distribution: str = "uniform",
-        initial_sampling: str = "uniform",
+        n_topics: Annotated[int, Interval(Integral, 1, None)] = 19,
+        utility_sd: Annotated[float, Interval(Real, 0, 0.5, closed="left")] = 1e-5,
+        known_mean: Annotated[float, Interval(Real, 0, 1, closed="neither")] = 0.98,
+        position_decay: Annotated[float, Interval(Real, 0, None)] = 0.8,
+        rating_scale: Annotated[float, Interval(Real, 0, None, closed="neither")] = 20.0,
+        **inherited: Any,
     ) -> None:
-        super().__init__(
-            n_users=n_users,
-            n_items=n_items,
-            users_per_step=users_per_step,
-            n_initial_ratings=n_initial_ratings,
-            user_distribution=user_distribution,
-            initial_sampling=initial_sampling,
-        )
-        self.n_topics = check_int("n_topics", n_topics, low=1)
-        self.utility_sd = check_float("utility_sd", utility_sd, low=0, high=0.5, high_open=True)
-        self.known_mean = check_float(
-            "known_mean", known_mean, low=0, high=1, low_open=True, high_open=True
-        )
-        self.position_decay = check_float("position_decay", position_decay, low=0)
-        self.rating_scale = check_float("rating_scale", rating_scale, low=0, low_open=True)
+        pass  # the base checks and stores the parameters declared in the signature
 
     # ------------------------------------------------------------------ hooks
     def _init_state(self, rng: np.random.Generator) -> None:

@@ -3,12 +3,15 @@ latent-dynamic."""
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+from typing import Annotated, Any, ClassVar
+
 import numpy as np
 import scipy.sparse as sp
 
-from recdyn._validation import check_float, check_int
 from recdyn.environments.base import Environment
 from recdyn.environments.memory import SlateMemory
+from recdyn.params import Interval
 
 #: ``_true_pairs`` of at least ``n_users * n_items / _DENSE_FRACTION`` pairs goes through one
 #: matrix product instead of per-pair gathers.
@@ -69,40 +72,24 @@ class LatentEnvironment(Environment):
     user_distribution, initial_sampling : see :class:`~recdyn.environments.base.Environment`.
     """
 
+    default_overrides: ClassVar[dict[str, Any]] = dict(
+        n_users=943, n_items=1682, users_per_step=188  # ML-100K's size
+    )
+
     def __init__(
         self,
         *,
-        n_users: int = 943,
-        n_items: int = 1682,
-        latent_dim: int = 100,
-        noise: float = 0.5,
-        offset: float = 3.0,
-        bias_std: float = 0.5,
-        affinity_change: float = 0.0,
-        memory_length: int = 0,
-        boredom_threshold: float = 0.0,
-        boredom_penalty: float = 0.0,
-        users_per_step: int = 188,
-        n_initial_ratings: int = 100_000,
-        user_distribution: str = "uniform",
-        initial_sampling: str = "uniform",
+        latent_dim: Annotated[int, Interval(Integral, 1, None)] = 100,
+        noise: Annotated[float, Interval(Real, 0, None)] = 0.5,
+        offset: Annotated[float, Interval(Real)] = 3.0,
+        bias_std: Annotated[float, Interval(Real, 0, None)] = 0.5,
+        affinity_change: Annotated[float, Interval(Real, 0, 1)] = 0.0,
+        memory_length: Annotated[int, Interval(Integral, 0, None)] = 0,
+        boredom_threshold: Annotated[float, Interval(Real, -1, 1)] = 0.0,
+        boredom_penalty: Annotated[float, Interval(Real, 0, None)] = 0.0,
+        **inherited: Any,
     ) -> None:
-        super().__init__(
-            n_users=n_users,
-            n_items=n_items,
-            users_per_step=users_per_step,
-            n_initial_ratings=n_initial_ratings,
-            user_distribution=user_distribution,
-            initial_sampling=initial_sampling,
-        )
-        self.latent_dim = check_int("latent_dim", latent_dim, low=1)
-        self.noise = check_float("noise", noise, low=0)
-        self.offset = check_float("offset", offset)
-        self.bias_std = check_float("bias_std", bias_std, low=0)
-        self.affinity_change = check_float("affinity_change", affinity_change, low=0, high=1)
-        self.memory_length = check_int("memory_length", memory_length, low=0)
-        self.boredom_threshold = check_float("boredom_threshold", boredom_threshold, low=-1, high=1)
-        self.boredom_penalty = check_float("boredom_penalty", boredom_penalty, low=0)
+        pass  # the base checks and stores the parameters declared in the signature
 
     # ------------------------------------------------------------------ hooks
     def _init_state(self, rng: np.random.Generator) -> None:

@@ -4,10 +4,14 @@ component of their value that the recommender never sees."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from numbers import Integral, Real
+from typing import Annotated, Any, ClassVar
+
 import numpy as np
 
-from recdyn._validation import check_float, check_int
-from recdyn.environments.base import Environment
+from recdyn.environments.base import THESIS_SMALL_SIZE, Environment
+from recdyn.params import Interval
 
 #: The global offset of the value, 3 (the middle of the 1–5 scale), as in RecLab.
 OFFSET = 3.0
@@ -55,28 +59,16 @@ class LatentScoreEnvironment(Environment):
     user_distribution, initial_sampling : see :class:`~recdyn.environments.base.Environment`.
     """
 
+    default_overrides: ClassVar[Mapping[str, Any]] = THESIS_SMALL_SIZE
+
     def __init__(
         self,
         *,
-        n_users: int = 100,
-        n_items: int = 170,
-        rank: int = 10,
-        sigma: float = 0.2,
-        users_per_step: int = 20,
-        n_initial_ratings: int = 1000,
-        user_distribution: str = "uniform",
-        initial_sampling: str = "uniform",
+        rank: Annotated[int, Interval(Integral, 1, None)] = 10,
+        sigma: Annotated[float, Interval(Real, 0, None)] = 0.2,
+        **inherited: Any,
     ) -> None:
-        super().__init__(
-            n_users=n_users,
-            n_items=n_items,
-            users_per_step=users_per_step,
-            n_initial_ratings=n_initial_ratings,
-            user_distribution=user_distribution,
-            initial_sampling=initial_sampling,
-        )
-        self.rank = check_int("rank", rank, low=1)
-        self.sigma = check_float("sigma", sigma, low=0)
+        pass  # the base checks and stores the parameters declared in the signature
 
     @property
     def noise(self) -> float:

@@ -8,27 +8,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from recdyn.environments.base import Environment
-from recdyn.environments.beta_rank import BetaRankEnvironment
-from recdyn.environments.latent import LatentEnvironment
-from recdyn.environments.latent_score import LatentScoreEnvironment
-from recdyn.environments.topics import TopicsEnvironment
 from recdyn.registry import Registry
 
-environments: Registry[Environment] = Registry("environment")
+environments: Registry[Any] = Registry("environment")
 
 
-def make(name: str, **overrides: Any) -> Environment:
+def make(name: str, **overrides: Any) -> Any:
     """Build the registered environment ``name`` with ``overrides`` applied.
 
     >>> env = make("topics-dynamic-v1", n_users=100, n_items=170, n_initial_ratings=1000)
     >>> env.spec.name
     'topics-dynamic-v1'
     """
-    env = environments.make(name, **overrides)
-    env._preset_name = name
-    return env
+    return environments.make(name, **overrides)
 
+
+_TOPICS_ENV = "recdyn.environments.topics:TopicsEnvironment"
+_LATENT_ENV = "recdyn.environments.latent:LatentEnvironment"
 
 _TOPICS = dict(
     n_users=1000,
@@ -41,13 +37,13 @@ _TOPICS = dict(
 
 environments.register(
     "topics-static-v1",
-    TopicsEnvironment,
+    _TOPICS_ENV,
     summary="Topic preferences, no dynamics (thesis §2.3).",
     **_TOPICS,
 )
 environments.register(
     "topics-dynamic-v1",
-    TopicsEnvironment,
+    _TOPICS_ENV,
     summary="Topic preferences drift towards what is shown (a=0.1); boredom m=5, τ=2, λ=1.",
     **_TOPICS,
     affinity_change=0.1,
@@ -57,7 +53,7 @@ environments.register(
 )
 environments.register(
     "topics-satiation-v1",
-    TopicsEnvironment,
+    _TOPICS_ENV,
     summary="Satiation with a topic after consuming it (f=3, γ=0.5, σ_s=0.1).",
     **_TOPICS,
     satiation_factor=3.0,
@@ -66,7 +62,7 @@ environments.register(
 )
 environments.register(
     "topics-sensitization-v1",
-    TopicsEnvironment,
+    _TOPICS_ENV,
     summary="Satiation with Markov switching between sensitized and bored states.",
     **_TOPICS,
     satiation_factor=3.0,
@@ -86,13 +82,13 @@ _LATENT = dict(
 
 environments.register(
     "latent-static-v1",
-    LatentEnvironment,
+    _LATENT_ENV,
     summary="Latent factors and biases (d=100, ML-100K sizes), no dynamics (thesis §2.3).",
     **_LATENT,
 )
 environments.register(
     "latent-dynamic-v1",
-    LatentEnvironment,
+    _LATENT_ENV,
     summary="Latent factors drift towards consumed items (a=0.2); boredom m=5, τ=0, λ=2.",
     **_LATENT,
     affinity_change=0.2,
@@ -102,7 +98,7 @@ environments.register(
 )
 environments.register(
     "latent-score-v1",
-    LatentScoreEnvironment,
+    "recdyn.environments.latent_score:LatentScoreEnvironment",
     summary="Users choose from a slate by recommender score + a private value "
     "(Schmit & Riquelme 2018); thesis Ch.2 size 100×170.",
     n_users=100,
@@ -114,7 +110,7 @@ environments.register(
 )
 environments.register(
     "beta-rank-v1",
-    BetaRankEnvironment,
+    "recdyn.environments.beta_rank:BetaRankEnvironment",
     summary="Dirichlet topics, Beta utilities, position-weighted slate choice "
     "(Chaney et al. 2018); thesis Ch.2 size 100×170.",
     n_users=100,

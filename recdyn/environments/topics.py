@@ -3,12 +3,15 @@ sensitization."""
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+from typing import Annotated, Any
+
 import numpy as np
 
-from recdyn._validation import check_float, check_int, check_pair
 from recdyn.environments.base import Environment
 from recdyn.environments.memory import SlateMemory
 from recdyn.errors import InvalidParameterError
+from recdyn.params import Interval, Pair
 
 
 class TopicsEnvironment(Environment):
@@ -60,50 +63,24 @@ class TopicsEnvironment(Environment):
     def __init__(
         self,
         *,
-        n_users: int = 1000,
-        n_items: int = 1700,
-        n_topics: int = 19,
-        noise: float = 0.5,
-        affinity_change: float = 0.0,
-        memory_length: int = 0,
-        boredom_threshold: int = 0,
-        boredom_penalty: float = 0.0,
-        satiation_factor: float = 0.0,
-        satiation_decay: float | tuple[float, float] = 0.0,
-        satiation_noise: float = 0.0,
-        switch_probability: tuple[float, float] = (0.0, 0.0),
-        preference_range: tuple[float, float] = (0.5, 5.5),
-        users_per_step: int = 200,
-        n_initial_ratings: int = 100_000,
-        user_distribution: str = "uniform",
-        initial_sampling: str = "uniform",
+        n_topics: Annotated[int, Interval(Integral, 1, None)] = 19,
+        noise: Annotated[float, Interval(Real, 0, None)] = 0.5,
+        affinity_change: Annotated[float, Interval(Real, 0, 4)] = 0.0,
+        memory_length: Annotated[int, Interval(Integral, 0, None)] = 0,
+        boredom_threshold: Annotated[int, Interval(Integral, 0, None)] = 0,
+        boredom_penalty: Annotated[float, Interval(Real, 0, None)] = 0.0,
+        satiation_factor: Annotated[float, Interval(Real, 0, None)] = 0.0,
+        satiation_decay: Annotated[float | tuple[float, float], Pair(0, 1)] = 0.0,
+        satiation_noise: Annotated[float, Interval(Real, 0, None)] = 0.0,
+        switch_probability: Annotated[tuple[float, float], Pair(0, 1)] = (0.0, 0.0),
+        preference_range: Annotated[tuple[float, float], Pair(-100, 100)] = (0.5, 5.5),
+        **inherited: Any,
     ) -> None:
-        super().__init__(
-            n_users=n_users,
-            n_items=n_items,
-            users_per_step=users_per_step,
-            n_initial_ratings=n_initial_ratings,
-            user_distribution=user_distribution,
-            initial_sampling=initial_sampling,
-        )
-        self.n_topics = check_int("n_topics", n_topics, low=1)
-        self.noise = check_float("noise", noise, low=0)
-        self.affinity_change = check_float("affinity_change", affinity_change, low=0, high=4)
-        self.memory_length = check_int("memory_length", memory_length, low=0)
-        self.boredom_threshold = check_int("boredom_threshold", boredom_threshold, low=0)
-        self.boredom_penalty = check_float("boredom_penalty", boredom_penalty, low=0)
-        self.satiation_factor = check_float("satiation_factor", satiation_factor, low=0)
-        self.satiation_decay = check_pair("satiation_decay", satiation_decay, low=0, high=1)
-        self.satiation_noise = check_float("satiation_noise", satiation_noise, low=0)
-        self.switch_probability = check_pair(
-            "switch_probability", switch_probability, low=0, high=1
-        )
-        lo, hi = check_pair("preference_range", preference_range, low=-100, high=100)
+        lo, hi = self.preference_range
         if lo > hi:
             raise InvalidParameterError(
                 f"preference_range must be (low, high) with low <= high, got {preference_range!r}"
             )
-        self.preference_range = (lo, hi)
         if self.n_topics < 2 and self.affinity_change:
             raise InvalidParameterError(
                 f"affinity_change={affinity_change!r} needs n_topics >= 2 (drift moves "

@@ -45,13 +45,8 @@ from typing import Any
 import numpy as np
 
 from recdyn import seeding
-from recdyn.experiments.spec import (
-    ExperimentSpec,
-    canonical_json,
-    load_spec,
-    policy_label,
-    spec_hash,
-)
+from recdyn.experiments.canonical import canonical_json, policy_label
+from recdyn.experiments.spec import ExperimentSpec, load_spec, spec_hash
 
 
 def _digest(obj: Any) -> str:

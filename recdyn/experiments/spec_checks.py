@@ -1,25 +1,28 @@
 """The checks of an experiment spec that its types cannot express.
 
-Each problem is one line ``key.path: message``. Environment overrides, hyperparameters and
-policy parameters are checked by constructing the objects (their constructors name the
-bad argument and the valid domain; the line points at the override the message names);
-grids must be non-empty; names must be unique where they identify results; tuning must
-refer to the spec's recommenders and use a selection metric they define.
+Each problem is one line ``key.path: message``. Parameters are checked against each
+class's declared constraints (:class:`recdyn.params.Parametrized`), one key at a time, so
+a problem names the exact key without building anything; an entry whose keys all pass is
+built once, for the checks that tie several parameters together. Grids must be non-empty;
+names must be unique where they identify results; tuning must refer to the spec's
+recommenders and use a selection metric they define.
 """
 
 from __future__ import annotations
 
 import difflib
 import importlib
-import re
 from typing import Any
 
 from recdyn.errors import RecdynError
-from recdyn.experiments.spec import ExperimentSpec, canonical_json, policy_label, tuples
+from recdyn.experiments.canonical import canonical_json, policy_label, tuples
+from recdyn.params import check_value
+from recdyn.registry import Registry, check_names
 
 
-def check(spec: ExperimentSpec) -> list[str]:
-    """Every problem the types cannot express, as ``path: message`` lines."""
+def check(spec: Any) -> list[str]:
+    """Every problem the types cannot express in ``spec`` (an
+    :class:`~recdyn.experiments.spec.ExperimentSpec`), as ``path: message`` lines."""
     from recdyn.environments import environments
     from recdyn.policies import policies
     from recdyn.recommenders import recommenders
@@ -40,12 +43,7 @@ def check(spec: ExperimentSpec) -> list[str]:
                 f'[{labels[env.label]}]); give each a distinct name = "..."'
             )
         labels.setdefault(env.label, i)
-        _construct(
-            lambda e=env: environments.make(e.preset, **tuples(e.overrides)),
-            env.overrides,
-            f"{where}.overrides",
-            problems,
-        )
+        problems += entry_problems(environments, env.preset, env.overrides, f"{where}.overrides")
 
     seen_recs: dict[str, int] = {}
     for i, rec in enumerate(spec.recommenders):
@@ -59,33 +57,23 @@ def check(spec: ExperimentSpec) -> list[str]:
                 problems.append(f"{where}.grid.{name}: empty list; give at least one value")
             if name in rec.params:
                 problems.append(f"{where}.grid.{name}: also fixed in {where}.params; keep one")
-        if not _construct(
-            lambda r=rec: recommenders.make(r.name, **tuples(r.params)),
-            rec.params,
-            f"{where}.params",
-            problems,
-        ):
+        found = entry_problems(recommenders, rec.name, rec.params, f"{where}.params")
+        problems += found
+        if found:
             continue
         for name, values in rec.grid.items():
             for j, value in enumerate(values):
-                params = {**rec.params, name: value}
-                _construct(
-                    lambda r=rec, p=params: recommenders.make(r.name, **tuples(p)),
-                    {name: value},
-                    f"{where}.grid.{name}[{j}]",
-                    problems,
-                    exact=True,
+                problems += entry_problems(
+                    recommenders, rec.name, {**rec.params, name: value}, f"{where}.grid",
+                    at={name: f"{where}.grid.{name}[{j}]"},
                 )
 
     policy_labels: dict[str, int] = {}
     for i, pol in enumerate(spec.policies):
         where = f"policies[{i}]"
-        if _construct(
-            lambda p=pol: policies.make(p.name, **tuples(p.params)),
-            pol.params,
-            f"{where}.params",
-            problems,
-        ):
+        found = entry_problems(policies, pol.name, pol.params, f"{where}.params")
+        problems += found
+        if not found:
             label = policy_label(pol.name, pol.params)
             if label in policy_labels:
                 problems.append(f"{where}: same as policies[{policy_labels[label]}]")
@@ -96,8 +84,48 @@ def check(spec: ExperimentSpec) -> list[str]:
     return problems
 
 
-def _check_tuning(spec: ExperimentSpec) -> list[str]:
-    from recdyn.evaluation import expand_grid, lower_is_better
+def entry_problems(
+    registry: Registry[Any],
+    name: str,
+    params: dict[str, Any],
+    where: str,
+    at: dict[str, str] | None = None,
+) -> list[str]:
+    """Problems of building ``registry``'s ``name`` with ``params``: unknown keys and
+    values outside their declared domain (each at ``where.key``, or ``at[key]``), then —
+    when those pass — whatever the constructor's cross-parameter checks raise (skipped
+    for a grid value, ``at``, whose domain is declared: the grid's other values are
+    checked once with the entry's fixed parameters)."""
+    try:
+        factory = registry.load(name)
+    except RecdynError as err:
+        return [f"{where}: {err}"]
+    except ImportError as err:
+        return [f"{where}: cannot import {name!r}: {err}"]
+    values = tuples(params)
+    at = at or {}
+    declared = getattr(factory, "parameter_constraints", dict)()
+    problems = []
+    for key, value in values.items():
+        try:
+            check_names(name, factory, {key: value}, registry.kind)
+            if key in declared:
+                check_value(key, value, declared[key])
+        except RecdynError as err:
+            problems.append(f"{at.get(key, f'{where}.{key}')}: {err}")
+    if problems or (at and all(key in declared for key in at)):
+        return problems
+    try:
+        registry.make(name, **values)
+    except (RecdynError, TypeError, ValueError) as err:
+        where = next(iter(at.values())) if at else where
+        problems.append(f"{where}: {err}")
+    return problems
+
+
+def _check_tuning(spec: Any) -> list[str]:
+    from recdyn.evaluation import expand_grid
+    from recdyn.metrics import make_offline_metric
     from recdyn.recommenders import recommenders
 
     tuning = spec.tuning
@@ -132,28 +160,12 @@ def _check_tuning(spec: ExperimentSpec) -> list[str]:
             problems.append(f"{where}: {err}")
             continue
         try:
-            undefined = lower_is_better(tuning.metric) and not model.predicts_ratings
+            undefined = make_offline_metric(tuning.metric).kind == "rating"
         except RecdynError:
             continue
-        if undefined:
+        if undefined and not model.predicts_ratings:
             problems.append(
                 f"tuning.metric: {tuning.metric!r} is undefined for {name!r}, which does not "
                 "predict ratings; select by a ranking metric such as 'ndcg@20'"
             )
     return problems
-
-
-def _construct(
-    build: Any, keys: dict[str, Any], where: str, problems: list[str], exact: bool = False
-) -> bool:
-    """Build the object; on failure point at the key the error message names."""
-    try:
-        build()
-    except (RecdynError, TypeError, ValueError) as err:
-        text = str(err)
-        if not exact:
-            named = [k for k in keys if re.search(rf"(?<![\w]){re.escape(k)}(?![\w])", text)]
-            where = f"{where}.{named[0]}" if named else where
-        problems.append(f"{where}: {text}")
-        return False
-    return True

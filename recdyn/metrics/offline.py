@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from recdyn._arrays import tie_groups
 from recdyn._validation import check_choice, check_int
 from recdyn.errors import InvalidParameterError
 from recdyn.interactions import Interactions
@@ -171,12 +172,7 @@ def _ranked_groups(scores: np.ndarray, rel: np.ndarray, k: int) -> dict[str, np.
     relk = np.take_along_axis(rel, idx, axis=1)
     last = top[:, -1:]
     pos = np.broadcast_to(np.arange(k), (n, k))
-    new = np.ones((n, k), bool)
-    new[:, 1:] = top[:, 1:] != top[:, :-1]
-    start = np.maximum.accumulate(np.where(new, pos, 0), axis=1)
-    is_end = np.ones((n, k), bool)
-    is_end[:, :-1] = new[:, 1:]
-    end = np.minimum.accumulate(np.where(is_end, pos, k - 1)[:, ::-1], axis=1)[:, ::-1]
+    start, end = tie_groups(top)
     cum = np.cumsum(relk, axis=1)
     before = np.take_along_axis(cum - relk, start, axis=1)
     count = np.take_along_axis(cum, end, axis=1) - before

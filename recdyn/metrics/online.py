@@ -1,20 +1,21 @@
 """Online metrics, computed inside the simulation loop from what it already holds.
 
 Each metric maps a :class:`StepContext` to one number per step. Register new ones with
-``online_metrics.register(name, OnlineMetric(...))``-style factories; ``simulate(metrics=…)``
-takes their names.
+``online_metrics.register(name, "module:Class")`` (a subclass of :class:`OnlineMetric`);
+``simulate(metrics=…)`` takes their names or instances.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from recdyn._arrays import push_down
 from recdyn.interactions import Interactions
+from recdyn.params import Parametrized
 from recdyn.registry import Registry
 
 
@@ -39,17 +40,31 @@ class StepContext:
     n_items: int = 0
 
 
-@dataclass(frozen=True)
-class OnlineMetric:
-    """A named per-step metric; ``needs`` lists the context fields it reads."""
+class OnlineMetric(Parametrized):
+    """A per-step metric: ``value(ctx)`` maps a :class:`StepContext` to one number.
 
-    name: str
-    fn: Callable[[StepContext], float]
-    needs: frozenset[str] = frozenset()
-    doc: str = ""
+    ``needs`` lists the context fields beyond the basic ones that it reads (``truth``,
+    ``rated_before``, ``predictions``: the loop computes them only when a metric needs
+    them). Subclass it and register the class (``online_metrics.register("name",
+    "module:Class")``); :func:`metric_class` makes one from a function ``fn(ctx) -> float``.
+    """
+
+    needs: ClassVar[frozenset[str]] = frozenset()
+
+    @property
+    def name(self) -> str:
+        """The registered name (the column name of results)."""
+        return self.spec.name
+
+    @property
+    def doc(self) -> str:
+        return (inspect.getdoc(type(self)) or "").strip()
+
+    def value(self, ctx: StepContext) -> float:
+        raise NotImplementedError
 
     def __call__(self, ctx: StepContext) -> float:
-        return float(self.fn(ctx))
+        return float(self.value(ctx))
 
 
 def mean_rating(ctx: StepContext) -> float:
@@ -94,16 +109,36 @@ def n_ratings(ctx: StepContext) -> float:
 online_metrics: Registry[OnlineMetric] = Registry("online metric")
 
 
-def _register(name: str, fn: Callable[[StepContext], float], *needs: str) -> None:
-    metric = OnlineMetric(name, fn, frozenset(needs), (fn.__doc__ or "").strip())
-    online_metrics.register(name, lambda: metric, summary=metric.doc.split("\n")[0])
+def metric_class(fn: Any, *needs: str) -> type[OnlineMetric]:
+    """An :class:`OnlineMetric` class computing ``fn(ctx)`` (its docstring is ``fn``'s)."""
+    name = "".join(part.title() for part in fn.__name__.split("_"))
+    return type(
+        name,
+        (OnlineMetric,),
+        {
+            "__doc__": fn.__doc__,
+            "__module__": __name__,
+            "__qualname__": name,
+            "needs": frozenset(needs),
+            "value": staticmethod(fn),
+        },
+    )
 
 
-_register("mean_rating", mean_rating)
-_register("regret", regret, "truth", "rated_before")
-_register("rmse", rmse, "predictions")
-_register("distinct_items", distinct_items)
-_register("n_ratings", n_ratings)
+MeanRating = metric_class(mean_rating)
+Regret = metric_class(regret, "truth", "rated_before")
+RMSE = metric_class(rmse, "predictions")
+DistinctItems = metric_class(distinct_items)
+NRatings = metric_class(n_ratings)
+
+for _name, _cls in {
+    "mean_rating": "MeanRating",
+    "regret": "Regret",
+    "rmse": "RMSE",
+    "distinct_items": "DistinctItems",
+    "n_ratings": "NRatings",
+}.items():
+    online_metrics.register(_name, f"{__name__}:{_cls}")
 
 DEFAULT_METRICS = ("mean_rating", "regret", "rmse")
 

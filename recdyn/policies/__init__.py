@@ -1,6 +1,7 @@
 """Policies turn scores into slates (and report propensities when stochastic)."""
 
 from recdyn.policies.base import Policy, Selection, top_k
+from recdyn.policies.checker import check_policy, policy_checks
 from recdyn.policies.greedy import GreedyPolicy
 from recdyn.policies.registry import make, policies
 from recdyn.policies.stochastic import EpsilonGreedyPolicy, SoftmaxPolicy
@@ -13,7 +14,9 @@ __all__ = [
     "Selection",
     "SoftmaxPolicy",
     "TopKTruncation",
+    "check_policy",
     "make",
     "policies",
+    "policy_checks",
     "top_k",
 ]

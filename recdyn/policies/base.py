@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +11,7 @@ import numpy as np
 from recdyn._arrays import push_down
 from recdyn._validation import check_int
 from recdyn.errors import InvalidParameterError
+from recdyn.params import Parametrized
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class Selection:
     propensities: np.ndarray | None = None
 
 
-class Policy(ABC):
+class Policy(Parametrized, ABC):
     """Chooses ``k`` items per user from a score matrix.
 
     ``exclude`` (bool ``[n_users, n_items]``) marks items that must not be shown, normally
@@ -62,18 +62,6 @@ class Policy(ABC):
     def _select(
         self, scores: np.ndarray, k: int, exclude: np.ndarray | None, rng: np.random.Generator
     ) -> Selection: ...
-
-    def get_params(self) -> dict[str, Any]:
-        """Constructor parameters, read back from the attributes of the same name."""
-        sig = inspect.signature(type(self).__init__)
-        return {
-            name: getattr(self, name)
-            for name, p in sig.parameters.items()
-            if name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-        }
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
 
 
 def top_k(

@@ -9,11 +9,15 @@ and is stated in each class docstring.
 
 from __future__ import annotations
 
+from numbers import Real
+from typing import Annotated
+
 import numpy as np
 
-from recdyn._arrays import push_down
-from recdyn._validation import check_float, check_int
+from recdyn._arrays import push_down, tie_groups
+from recdyn._validation import check_int
 from recdyn.errors import InvalidParameterError
+from recdyn.params import Interval
 from recdyn.policies.base import Policy, Selection, top_k
 
 _LOWEST = -np.finfo(np.float64).max
@@ -70,11 +74,8 @@ class EpsilonGreedyPolicy(Policy):
         explore slots, the same law as independent slots).
     """
 
-    def __init__(self, epsilon: float = 0.1) -> None:
-        self.epsilon = check_float("epsilon", epsilon, low=0.0, high=1.0)
-
-    def __repr__(self) -> str:
-        return f"EpsilonGreedyPolicy(epsilon={self.epsilon!r})"
+    def __init__(self, epsilon: Annotated[float, Interval(Real, 0, 1)] = 0.1) -> None:
+        pass  # checked and stored by the base (recdyn.params.Parametrized)
 
     def _select(
         self, scores: np.ndarray, k: int, exclude: np.ndarray | None, rng: np.random.Generator
@@ -142,14 +143,7 @@ def _tie_spans(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For every entry: how many entries of its row are larger, and how many are equal."""
     n, m = key.shape
     order = np.argsort(-key, axis=1, kind="stable")
-    srt = np.take_along_axis(key, order, axis=1)
-    pos = np.broadcast_to(np.arange(m), (n, m))
-    new = np.ones((n, m), bool)
-    new[:, 1:] = srt[:, 1:] != srt[:, :-1]
-    start = np.maximum.accumulate(np.where(new, pos, 0), axis=1)
-    is_end = np.ones((n, m), bool)
-    is_end[:, :-1] = new[:, 1:]
-    end = np.minimum.accumulate(np.where(is_end, pos, m - 1)[:, ::-1], axis=1)[:, ::-1]
+    start, end = tie_groups(np.take_along_axis(key, order, axis=1))
     lo = np.empty((n, m), np.int64)
     tied = np.empty((n, m), np.int64)
     np.put_along_axis(lo, order, start, axis=1)
@@ -268,11 +262,10 @@ class SoftmaxPolicy(Policy):
     temperature : T > 0, default 1. ``T → 0`` approaches greedy, ``T → ∞`` uniform.
     """
 
-    def __init__(self, temperature: float = 1.0) -> None:
-        self.temperature = check_float("temperature", temperature, low=0.0, low_open=True)
-
-    def __repr__(self) -> str:
-        return f"SoftmaxPolicy(temperature={self.temperature!r})"
+    def __init__(
+        self, temperature: Annotated[float, Interval(Real, 0, None, closed="neither")] = 1.0
+    ) -> None:
+        pass  # checked and stored by the base (recdyn.params.Parametrized)
 
     def _logits(self, scores: np.ndarray, exclude: np.ndarray | None) -> np.ndarray:
         s = np.asarray(scores, dtype=np.float64)

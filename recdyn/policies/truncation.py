@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+from typing import Annotated
+
 import numpy as np
 
-from recdyn._validation import check_int
 from recdyn.errors import InvalidParameterError
+from recdyn.params import InstanceOf, Interval
 from recdyn.policies.base import Policy, Selection
+from recdyn.policies.registry import make as make_policy
 from recdyn.policies.stochastic import ranking_key
 
 
@@ -29,20 +33,15 @@ class TopKTruncation(Policy):
     m : number of candidates kept per user, ``m ≥ k`` at selection time (default 10).
     """
 
-    def __init__(self, base_policy: Policy | str = "softmax", m: int = 10) -> None:
+    def __init__(
+        self,
+        base_policy: Annotated[
+            Policy | str, InstanceOf((Policy, str), "a Policy or a registered policy name")
+        ] = "softmax",
+        m: Annotated[int, Interval(Integral, 1, None)] = 10,
+    ) -> None:
         if isinstance(base_policy, str):
-            from recdyn.policies.registry import make
-
-            base_policy = make(base_policy)
-        if not isinstance(base_policy, Policy):
-            raise InvalidParameterError(
-                f"base_policy must be a Policy or a registered policy name, got {base_policy!r}"
-            )
-        self.base_policy = base_policy
-        self.m = check_int("m", m, low=1)
-
-    def __repr__(self) -> str:
-        return f"TopKTruncation(base_policy={self.base_policy!r}, m={self.m})"
+            self.base_policy = make_policy(base_policy)
 
     def candidates(self, scores: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray:
         """Boolean ``[n_users, n_items]``: the items the base policy may choose from."""

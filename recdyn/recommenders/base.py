@@ -1,7 +1,9 @@
 """The :class:`Recommender` contract, modelled on scikit-learn estimators.
 
-* The constructor takes only keyword hyperparameters, validates them and stores each as an
-  attribute of the same name (``get_params`` / ``set_params`` / ``clone`` read them back).
+* The constructor takes only keyword hyperparameters, each declared once in its
+  signature with its domain (``Annotated[float, Interval(Real, 0, None)] = 1.0``); the
+  base (:class:`recdyn.params.Parametrized`) checks and stores each as an attribute of the
+  same name (``get_params`` / ``set_params`` / ``clone`` read them back).
 * ``fit(data, n_users, n_items)`` learns from an :class:`~recdyn.Interactions` record.
 * ``partial_fit(new)`` adds interactions; the default refits on everything seen so far,
   models that can update incrementally override ``_partial_fit``.
@@ -13,8 +15,6 @@ Fitted attributes end with an underscore (``n_users_``, ``n_items_``).
 
 from __future__ import annotations
 
-import copy
-import inspect
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -23,44 +23,16 @@ import numpy as np
 from recdyn._validation import check_ids, check_int
 from recdyn.errors import InvalidParameterError, NotFittedError
 from recdyn.interactions import InteractionLog, Interactions
+from recdyn.params import Parametrized
 
 
-class Recommender(ABC):
+class Recommender(Parametrized, ABC):
     """Base class of all recommenders; see the module docstring for the contract."""
 
     #: ``predict`` returns ratings on the environment's scale (used by RMSE metrics).
     predicts_ratings: bool = True
     #: the model reads the environment's ground truth (Oracle); ``simulate`` attaches it.
     requires_environment: bool = False
-
-    # ------------------------------------------------------------------ params
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        sig = inspect.signature(cls.__init__)
-        return [p for p in sig.parameters if p not in ("self",)]
-
-    def get_params(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self._param_names()}
-
-    def set_params(self, **params: Any) -> Recommender:
-        """Return ``self`` with hyperparameters updated (validated by the constructor)."""
-        valid = self._param_names()
-        for key in params:
-            if key not in valid:
-                raise InvalidParameterError(
-                    f"{type(self).__name__} has no parameter {key!r}; valid: {', '.join(valid)}"
-                )
-        fresh = type(self)(**{**self.get_params(), **params})
-        self.__dict__.update({k: getattr(fresh, k) for k in valid})
-        return self
-
-    def clone(self, **params: Any) -> Recommender:
-        """An unfitted copy with the same hyperparameters (updated by ``params``)."""
-        return type(self)(**{**copy.deepcopy(self.get_params()), **params})
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
 
     # ------------------------------------------------------------------ public API
     def fit(self, data: Interactions, n_users: int, n_items: int) -> Recommender:
@@ -72,7 +44,7 @@ class Recommender(ABC):
             )
         self.n_users_ = check_int("n_users", n_users, low=1)
         self.n_items_ = check_int("n_items", n_items, low=1)
-        data._check_shape(self.n_users_, self.n_items_)
+        data.check_shape(self.n_users_, self.n_items_)
         self._log = InteractionLog(max(1024, 2 * len(data)))
         self._log.append(data)
         self._fit(data)
@@ -85,7 +57,7 @@ class Recommender(ABC):
             raise InvalidParameterError(
                 f"new must be recdyn.Interactions, got {type(new).__name__}"
             )
-        new._check_shape(self.n_users_, self.n_items_)
+        new.check_shape(self.n_users_, self.n_items_)
         self._log.append(new)
         if len(new):
             self._partial_fit(new)

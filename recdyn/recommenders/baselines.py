@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from numbers import Real
+from typing import Annotated, Any
 
 import numpy as np
 
-from recdyn._validation import check_float, check_int
 from recdyn.errors import InvalidParameterError, NotFittedError
 from recdyn.interactions import Interactions
+from recdyn.params import Interval, Seed
 from recdyn.recommenders.base import Recommender
 
 
@@ -21,10 +22,20 @@ class RandomRecommender(Recommender):
     seed : int or None; ``simulate`` derives one from its root seed when ``None``.
     """
 
-    def __init__(self, *, low: float = 1.0, high: float = 5.0, seed: int | None = None) -> None:
-        self.low = check_float("low", low)
-        self.high = check_float("high", high, low=self.low)
-        self.seed = None if seed is None else check_int("seed", seed, low=0)
+    def __init__(
+        self,
+        *,
+        low: Annotated[float, Interval(Real)] = 1.0,
+        high: Annotated[float, Interval(Real)] = 5.0,
+        seed: Annotated[int | None, None, Seed()] = None,
+    ) -> None:
+        pass  # checked and stored by the base (recdyn.params.Parametrized)
+
+    def _check_params(self) -> None:
+        if self.high < self.low:
+            raise InvalidParameterError(
+                f"high must be in [{self.low}, inf] (not below low), got {self.high!r}"
+            )
 
     def _fit(self, data: Interactions) -> None:
         self._rng = np.random.default_rng(self.seed)
@@ -56,8 +67,8 @@ class TopPop(Recommender):
 
     partial_fit_is_exact = True
 
-    def __init__(self, *, prior_weight: float = 1.0) -> None:
-        self.prior_weight = check_float("prior_weight", prior_weight, low=0)
+    def __init__(self, *, prior_weight: Annotated[float, Interval(Real, 0, None)] = 1.0) -> None:
+        pass  # checked and stored by the base (recdyn.params.Parametrized)
 
     def _fit(self, data: Interactions) -> None:
         self._sum = np.zeros(self.n_items_)
@@ -92,7 +103,7 @@ class Oracle(Recommender):
     requires_environment = True
 
     def __init__(self, *, env: Any = None) -> None:
-        self.env = env
+        pass  # any object (or None): stored by the base, read at fit
 
     def attach(self, env: Any) -> Oracle:
         self.env = env

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from numbers import Integral
+from typing import Annotated, Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from recdyn._validation import check_float, check_int
-from recdyn.errors import MissingDependencyError
+from recdyn.errors import InvalidParameterError, MissingDependencyError
 from recdyn.interactions import Interactions
-from recdyn.recommenders.base import Recommender
+from recdyn.params import Interval, Truthy
+from recdyn.recommenders.factors import BiasedFactorModel
 
 
-class BayesianMatrixFactorization(Recommender):
+class BayesianMatrixFactorization(BiasedFactorModel):
     r"""Bayesian biased matrix factorisation: a factorisation machine over one-hot user ⊕
     one-hot item features, sampled by MCMC (Rendle 2013, "Scaling factorization machines
     to relational data"; Freudenthaler, Schmidt-Thieme & Rendle 2011), via ``myfm``.
@@ -51,30 +52,34 @@ class BayesianMatrixFactorization(Recommender):
     grouping : separate priors for users and items (default ``True``).
     clip : clip ``predict`` to the range of the training ratings (``score`` is unclipped).
     seed : int or None; myfm's seed is drawn from it.
+
+    Attributes
+    ----------
+    global_bias_ : :math:`\bar w_0`. user_bias_, item_bias_ : :math:`\bar w_u, \bar w_i`.
+    user_factors_, item_factors_ : the stacked samples :math:`[v^{(1)} \dots v^{(S)}]`
+        (the items' divided by :math:`S`). n_samples_ : :math:`S`.
     """
+
+    _global_term = "global_bias_"
 
     def __init__(
         self,
         *,
-        rank: int = 10,
-        n_iter: int = 200,
-        n_kept_samples: int | None = None,
-        init_std: float = 0.1,
-        grouping: bool = True,
-        clip: bool = True,
-        seed: int | None = None,
+        rank: Annotated[int, Interval(Integral, 1, None)] = 10,
+        n_iter: Annotated[int, Interval(Integral, 1, None)] = 200,
+        # at most n_iter: _check_params
+        n_kept_samples: Annotated[int | None, None, Interval(Integral, 1, None)] = None,
+        grouping: Annotated[bool, Truthy()] = True,
+        **inherited: Any,  # init_std, clip, seed: BiasedFactorModel's
     ) -> None:
-        self.rank = check_int("rank", rank, low=1)
-        self.n_iter = check_int("n_iter", n_iter, low=1)
-        self.n_kept_samples = (
-            None
-            if n_kept_samples is None
-            else check_int("n_kept_samples", n_kept_samples, low=1, high=self.n_iter)
-        )
-        self.init_std = check_float("init_std", init_std, low=0, low_open=True)
-        self.grouping = bool(grouping)
-        self.clip = bool(clip)
-        self.seed = None if seed is None else check_int("seed", seed, low=0)
+        pass  # checked and stored by the base (recdyn.params.Parametrized)
+
+    def _check_params(self) -> None:
+        if self.n_kept_samples is not None and self.n_kept_samples > self.n_iter:
+            raise InvalidParameterError(
+                f"n_kept_samples must be in [1, {self.n_iter}] (at most n_iter), "
+                f"got {self.n_kept_samples!r}"
+            )
 
     def _fit(self, data: Interactions) -> None:
         core = _import_myfm()
@@ -117,19 +122,6 @@ class BayesianMatrixFactorization(Recommender):
         self._rating_range = (
             (float(data.rating.min()), float(data.rating.max())) if len(data) else None
         )
-
-    def _score(self, users: np.ndarray) -> np.ndarray:
-        scores = self.user_factors_[users] @ self.item_factors_.T
-        scores += self.item_bias_
-        scores += (self.global_bias_ + self.user_bias_[users])[:, None]
-        return scores
-
-    def _predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        pred = np.einsum("ij,ij->i", self.user_factors_[users], self.item_factors_[items])
-        pred += self.global_bias_ + self.user_bias_[users] + self.item_bias_[items]
-        if self.clip and self._rating_range is not None:
-            np.clip(pred, *self._rating_range, out=pred)
-        return pred
 
 
 def _one_hot(data: Interactions, n_users: int, n_items: int) -> sp.csr_matrix:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+from typing import Annotated
+
 import numpy as np
 from numba import njit
 
-from recdyn._validation import check_float, check_int
 from recdyn.interactions import Interactions
+from recdyn.params import Interval
 from recdyn.recommenders.base import Recommender
 
 
@@ -122,15 +125,12 @@ class BaselinePredictor(Recommender):
     def __init__(
         self,
         *,
-        reg_u: float = 5.0,
-        reg_i: float = 2.0,
-        n_epochs: int = 10,
-        partial_epochs: int = 3,
+        reg_u: Annotated[float, Interval(Real, 0, None)] = 5.0,
+        reg_i: Annotated[float, Interval(Real, 0, None)] = 2.0,
+        n_epochs: Annotated[int, Interval(Integral, 1, None)] = 10,
+        partial_epochs: Annotated[int, Interval(Integral, 1, None)] = 3,
     ) -> None:
-        self.reg_u = check_float("reg_u", reg_u, low=0)
-        self.reg_i = check_float("reg_i", reg_i, low=0)
-        self.n_epochs = check_int("n_epochs", n_epochs, low=1)
-        self.partial_epochs = check_int("partial_epochs", partial_epochs, low=1)
+        pass  # checked and stored by the base (recdyn.params.Parametrized)
 
     def _fit(self, data: Interactions) -> None:
         self._solve(data, self.n_epochs, init=None)

@@ -2,7 +2,16 @@
 ``utils/estimator_checks.py``). The test-suite runs it over every registered recommender;
 run it on your own models too.
 
-Model authors can declare one class attribute that the checker reads:
+Each rule is a named check ``check_recommender_xxx(rec, **options)`` raising a
+:class:`~recdyn.errors.CheckError` that names the check and the recommender;
+:func:`recommender_checks` yields them all, :func:`check_recommender` runs them, and
+:func:`recdyn.testing.parametrize_with_checks` makes one pytest item of each. The checks
+work on clones (the object passed in is never fitted) with :func:`synthetic_ratings`, and
+share the models that several of them need — one fitted on all the ratings, one on the
+first half — through a small cached context, so the whole set costs fewer fits than a
+check of its own each.
+
+Model authors can declare one class attribute that the checks read:
 
 ``partial_fit_is_exact = True``
     ``fit(A).partial_fit(B)`` gives the same scores as ``fit(A + B)`` (up to
@@ -14,302 +23,236 @@ Model authors can declare one class attribute that the checker reads:
 from __future__ import annotations
 
 import copy
-import random
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from recdyn.checking import (
+    ContextCache,
+    GlobalRngGuard,
+    check,
+    check_params_round_trip,
+    raises,
+    require,
+    run_checks,
+    same_params,
+)
 from recdyn.errors import CheckError, InvalidParameterError, NotFittedError, RecdynError
 from recdyn.interactions import Interactions
 from recdyn.recommenders.base import Recommender
+from recdyn.recommenders.check_context import RATING_RANGE, Context, synthetic_ratings
 
-RATING_RANGE = (1.0, 5.0)
+__all__ = ["check_recommender", "recommender_checks", "synthetic_ratings"]
 
-
-def synthetic_ratings(n_users: int = 30, n_items: int = 40, seed: int = 0) -> Interactions:
-    """Small low-rank 1–5 ratings (about 30% dense, shuffled rows) in which the last 4
-    users and the last 5 items have no ratings (cold start)."""
-    rng = np.random.default_rng(seed)
-    n_u, n_i = n_users - 4, n_items - 5
-    p, q = rng.normal(size=(n_u, 3)), rng.normal(size=(n_i, 3))
-    true = 3.0 + 0.8 * (p @ q.T) + rng.normal(0.0, 0.3, size=(n_u, n_i))
-    mask = rng.random((n_u, n_i)) < 0.3
-    mask[np.arange(n_u)[:, None], rng.integers(0, n_i, size=(n_u, 3))] = True
-    users, items = np.nonzero(mask)
-    ratings = np.clip(np.round(true[users, items]), *RATING_RANGE)
-    order = rng.permutation(len(users))
-    return Interactions(users[order], items[order], ratings[order])
+_CONTEXTS = ContextCache()
 
 
-def check_recommender(
-    recommender: Recommender,
-    *,
-    seed: int = 0,
-    partial_fit_rtol: float = 1e-4,
-    n_users: int = 30,
-    n_items: int = 40,
-) -> None:
-    """Raise :class:`~recdyn.errors.CheckError` naming the first broken rule.
-
-    Works on clones (the object passed in is never fitted) with :func:`synthetic_ratings`.
-    Rules, in order: ``params`` (``get_params`` matches the constructor, ``clone`` and
-    ``set_params`` round-trip); ``not-fitted`` (score / predict / partial_fit before fit
-    raise ``NotFittedError``); ``bad-input`` (non-Interactions data, ids that do not fit
-    and ids out of range raise ``InvalidParameterError``); ``fit`` (returns self, leaves
-    its input data and hyperparameters unchanged); ``score`` (float32
-    ``[n_users, n_items]``, finite — cold users and items included — and, for models whose
-    scores are deterministic, the same for a subset of users and not exposing internal
-    state); ``predict`` (float32, finite, within a sane range when the model predicts
-    ratings); ``global-rng`` (neither numpy's nor Python's global RNG is used); ``determinism``
-    (two clones with the same ``seed`` agree); ``refit`` (a second ``fit`` forgets the
-    first); ``partial-fit`` (see the module docstring); ``empty-data`` (fitting no ratings
-    works or raises a ``RecdynError``).
-    """
-    if not isinstance(recommender, Recommender):
-        raise CheckError(f"check_recommender: {recommender!r} is not a recdyn Recommender")
-    name = type(recommender).__name__
-    ctx = _Context(recommender, seed, n_users, n_items, partial_fit_rtol)
-    original = copy.deepcopy(recommender.get_params())
-    for rule, check in _RULES:
-        try:
-            check(ctx)
-        except CheckError as err:
-            rule = getattr(err, "rule", rule)
-            raise CheckError(f"check_recommender({name}) [{rule}]: {err}") from None
-    if not _same(original, recommender.get_params()):
-        raise CheckError(f"check_recommender({name}) [params]: the checked object changed")
+def _context(rec: Recommender, options: dict[str, Any]) -> Context:
+    require(isinstance(rec, Recommender), f"{rec!r} is not a recdyn Recommender")
+    return _CONTEXTS.get(rec, options, lambda: Context(rec, **options))
 
 
-class _Context:
-    def __init__(
-        self, rec: Recommender, seed: int, n_users: int, n_items: int, rtol: float
-    ) -> None:
-        self.rec = rec
-        self.n_users, self.n_items = n_users, n_items
-        self.data = synthetic_ratings(n_users, n_items, seed)
-        half = len(self.data) // 2
-        self.first = self.data.select(np.arange(half))
-        self.second = self.data.select(np.arange(half, len(self.data)))
-        self.users = np.arange(n_users)
-        self.rtol = rtol
-        self.env = None
-        if rec.requires_environment:
-            from recdyn.environments.presets import make
-
-            self.env = make(
-                "topics-static-v1",
-                n_users=n_users,
-                n_items=n_items,
-                n_topics=4,
-                users_per_step=5,
-                n_initial_ratings=0,
-            )
-            self.env.reset(seed=seed)
-        self.has_seed = "seed" in rec.get_params()
-
-    def fresh(self) -> Recommender:
-        rec = self.rec.clone(**({"seed": 7} if self.has_seed else {}))
-        if rec.requires_environment:
-            rec.attach(self.env)
-        return rec
-
-    def fit(self, data: Interactions | None = None) -> Recommender:
-        data = self.data if data is None else data
-        return _guarded(lambda: self.fresh().fit(data, self.n_users, self.n_items))
-
-    def score(self, rec: Recommender, users: np.ndarray | None = None) -> np.ndarray:
-        return _guarded(lambda: rec.score(self.users if users is None else users))
+@check
+def check_recommender_interface(rec: Recommender, **options: Any) -> None:
+    """It is a :class:`Recommender` whose ``predicts_ratings`` and
+    ``requires_environment`` flags are booleans."""
+    require(isinstance(rec, Recommender), f"{rec!r} is not a recdyn Recommender")
+    for flag in ("predicts_ratings", "requires_environment"):
+        require(isinstance(getattr(rec, flag), bool), f"{flag} is not a bool")
 
 
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise CheckError(message)
-
-
-def _raises(fn: Callable[[], Any], error: type[Exception], what: str) -> None:
-    try:
-        fn()
-    except error:
-        return
-    except Exception as err:
-        msg = f"{what} raised {type(err).__name__}({err}), not {error.__name__}"
-        raise CheckError(msg) from None
-    raise CheckError(f"{what} did not raise {error.__name__}")
-
-
-class _GlobalRngError(CheckError):
-    rule = "global-rng"
-
-
-def _guarded(fn: Callable[[], Any]) -> Any:
-    """Run ``fn`` and fail if it touched numpy's or Python's global random state."""
-    np_state, py_state = np.random.get_state(), random.getstate()  # noqa: NPY002 - inspected
-    out = fn()
-    after = np.random.get_state()  # noqa: NPY002
-    if not (np.array_equal(np_state[1], after[1]) and np_state[2:] == after[2:]):
-        raise _GlobalRngError(
-            "the global numpy RNG was used; draw from np.random.default_rng(self.seed) "
-            "created in fit"
-        )
-    if random.getstate() != py_state:
-        raise _GlobalRngError("Python's global `random` module was used")
-    return out
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Equality of hyperparameter values; objects of other types only need the same type
-    (``clone`` deep-copies them)."""
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and np.array_equal(a, b)
-    if isinstance(a, (list, tuple)):
-        return type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))
-    if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if a is None or isinstance(a, (bool, int, float, complex, str, bytes, np.generic)):
-        return type(a) is type(b) and (a == b or (a != a and b != b))
-    return type(a) is type(b)
-
-
-# ----------------------------------------------------------------------------- rules
-def _params(ctx: _Context) -> None:
-    rec = ctx.rec
-    params = rec.get_params()
-    _require(
-        list(params) == type(rec)._param_names(),
-        f"get_params() keys {list(params)} differ from the constructor's parameters",
-    )
-    clone = rec.clone()
-    _require(type(clone) is type(rec), "clone() returned a different type")
-    _require(_same(params, clone.get_params()), "clone() changed the hyperparameters")
-    _require(_same(params, rec.clone().set_params(**params).get_params()), "set_params round")
-    _require(isinstance(repr(rec), str), "repr failed")
-
-
-def _not_fitted(ctx: _Context) -> None:
-    rec = ctx.fresh()
-    _raises(lambda: rec.score([0]), NotFittedError, "score before fit")
-    _raises(lambda: rec.predict([0], [0]), NotFittedError, "predict before fit")
-    _raises(lambda: rec.partial_fit(ctx.first), NotFittedError, "partial_fit before fit")
-
-
-def _bad_input(ctx: _Context) -> None:
-    df = ctx.data.to_pandas()
-    bad = InvalidParameterError
-    _raises(lambda: ctx.fresh().fit(df, ctx.n_users, ctx.n_items), bad, "fit(DataFrame)")
-    _raises(lambda: ctx.fresh().fit(ctx.data, 2, ctx.n_items), bad, "fit(n_users too small)")
-    rec = ctx.fit()
-    _raises(lambda: rec.score([ctx.n_users]), InvalidParameterError, "score(user out of range)")
-    _raises(lambda: rec.score([-1]), InvalidParameterError, "score(negative user)")
-    _raises(lambda: rec.predict([0, 1], [0]), InvalidParameterError, "predict(unequal lengths)")
-    _raises(lambda: rec.predict([0], [ctx.n_items]), bad, "predict(item out of range)")
-    outside = Interactions([ctx.n_users], [0], [3.0])
-    _raises(lambda: rec.partial_fit(outside), bad, "partial_fit(user out of range)")
-
-
-def _fit(ctx: _Context) -> None:
-    df = pd.DataFrame({"user": ctx.data.user, "item": ctx.data.item, "rating": ctx.data.rating})
-    data = Interactions.from_pandas(df)
-    snapshot = df.copy()
-    rec = ctx.fresh()
+@check
+def check_recommender_params(rec: Recommender, **options: Any) -> None:
+    """``get_params`` / ``clone`` / ``set_params`` / ``repr`` round trip, and fitting a
+    clone leaves the object itself unfitted and its parameters unchanged."""
+    ctx = _context(rec, options)
     before = copy.deepcopy(rec.get_params())
-    out = _guarded(lambda: rec.fit(data, ctx.n_users, ctx.n_items))
-    _require(out is rec, "fit() must return self")
-    _require(_same(before, rec.get_params()), "fit() changed the hyperparameters")
-    _require(data.to_pandas()[list(df.columns)].equals(snapshot), "fit() modified its data")
-    _require(df.equals(snapshot), "fit() modified the DataFrame behind its data")
+    check_params_round_trip(rec)
+    try:
+        ctx.fitted  # noqa: B018 - fits a clone
+    except Exception:
+        pass  # a failing fit is reported by the checks of fit; here only its side effects
+    require(same_params(before, rec.get_params()), "fitting a clone changed the object")
+    require(not hasattr(rec, "n_items_"), "fitting a clone fitted the object itself")
 
 
-def _score(ctx: _Context) -> None:
-    rec = ctx.fit()
-    s = ctx.score(rec)
-    _require(isinstance(s, np.ndarray), f"score returned {type(s).__name__}, not an ndarray")
-    s = s.copy()
+@check
+def check_recommender_not_fitted(rec: Recommender, **options: Any) -> None:
+    """``score``, ``predict`` and ``partial_fit`` before ``fit`` raise ``NotFittedError``."""
+    ctx = _context(rec, options)
+    fresh = ctx.fresh()
+    raises(lambda: fresh.score([0]), NotFittedError, "score before fit")
+    raises(lambda: fresh.predict([0], [0]), NotFittedError, "predict before fit")
+    raises(lambda: fresh.partial_fit(ctx.first), NotFittedError, "partial_fit before fit")
+
+
+@check
+def check_recommender_bad_input(rec: Recommender, **options: Any) -> None:
+    """Data that is not ``Interactions``, ``n_users`` too small for the ids, and ids out of
+    range in ``score``, ``predict`` and ``partial_fit`` raise ``InvalidParameterError``;
+    a rejected ``partial_fit`` leaves the model as it was."""
+    ctx = _context(rec, options)
+    bad, nu, ni = InvalidParameterError, ctx.n_users, ctx.n_items
+    df = ctx.data.to_pandas()
+    raises(lambda: ctx.fresh().fit(df, nu, ni), bad, "fit(DataFrame)")
+    raises(lambda: ctx.fresh().fit(ctx.data, 2, ni), bad, "fit(n_users too small)")
+    model = ctx.fitted.model
+    raises(lambda: model.score([nu]), bad, "score(user out of range)")
+    raises(lambda: model.score([-1]), bad, "score(negative user)")
+    raises(lambda: model.predict([0, 1], [0]), bad, "predict(unequal lengths)")
+    raises(lambda: model.predict([0], [ni]), bad, "predict(item out of range)")
+    before = model.score(ctx.users)
+    deterministic = np.array_equal(before, model.score(ctx.users))
+    outside = Interactions([nu], [0], [3.0])
+    try:
+        raises(lambda: model.partial_fit(outside), bad, "partial_fit(user out of range)")
+    except CheckError:
+        ctx.discard("fitted")  # it may have taken the ratings in
+        raise
+    if deterministic and not np.array_equal(model.score(ctx.users), before):
+        ctx.discard("fitted")
+        raise CheckError("a rejected partial_fit changed the model")
+
+
+@check
+def check_recommender_fit(rec: Recommender, **options: Any) -> None:
+    """``fit`` returns ``self`` and changes neither its hyperparameters nor its data (nor
+    the DataFrame behind it)."""
+    fitted = _context(rec, options).fitted
+    require(fitted.returned_self, "fit() must return self")
+    require(fitted.params_kept, "fit() changed the hyperparameters")
+    require(fitted.data_kept, "fit() modified its data")
+    require(fitted.frame_kept, "fit() modified the DataFrame behind its data")
+
+
+@check
+def check_recommender_score(rec: Recommender, **options: Any) -> None:
+    """``score(all users)`` is a finite float32 ``[n_users, n_items]`` array, cold users and
+    items included; for deterministic scoring, ``score(users)`` gives the same rows and
+    writing into the returned array does not change the model."""
+    ctx = _context(rec, options)
+    fitted = ctx.fitted
+    s = fitted.scores
+    require(isinstance(s, np.ndarray), f"score returned {type(s).__name__}, not an ndarray")
     shape = (ctx.n_users, ctx.n_items)
-    _require(s.shape == shape, f"score(all users) has shape {s.shape}, expected {shape}")
-    _require(s.dtype == np.float32, f"score dtype is {s.dtype}, not float32")
-    _require(bool(np.isfinite(s).all()), "score holds NaN or inf (cold users/items included)")
-    again = ctx.score(rec)
-    if np.array_equal(s, again):  # deterministic scoring
-        sub = np.array([3, 0, ctx.n_users - 1])
-        _require(
-            np.allclose(ctx.score(rec, sub), s[sub], rtol=1e-5, atol=1e-6),
-            "score(users) rows differ from the same users' rows of score(all users)",
-        )
-        if again.flags.writeable:
-            again[...] = 12345.0
-            _require(np.array_equal(ctx.score(rec), s), "writing into scores changed the model")
+    require(s.shape == shape, f"score(all users) has shape {s.shape}, expected {shape}")
+    require(s.dtype == np.float32, f"score dtype is {s.dtype}, not float32")
+    require(bool(np.isfinite(s).all()), "score holds NaN or inf (cold users/items included)")
+    again = fitted.model.score(ctx.users)
+    if not np.array_equal(s, again):
+        return  # scores are redrawn at each call
+    sub = np.array([3, 0, ctx.n_users - 1])
+    require(
+        np.allclose(fitted.model.score(sub), s[sub], rtol=1e-5, atol=1e-6),
+        "score(users) rows differ from the same users' rows of score(all users)",
+    )
+    if again.flags.writeable:
+        again[...] = 12345.0
+        if not np.array_equal(fitted.model.score(ctx.users), s):
+            ctx.discard("fitted")
+            raise CheckError("writing into scores changed the model")
 
 
-def _predict(ctx: _Context) -> None:
-    rec = ctx.fit()
+@check
+def check_recommender_predict(rec: Recommender, **options: Any) -> None:
+    """``predict(users, items)`` is finite float32 of the pairs' shape, and within a sane
+    range of the 1–5 ratings for models that predict ratings."""
+    ctx = _context(rec, options)
+    model = ctx.fitted.model
     users = np.r_[ctx.data.user[:20], ctx.n_users - 1, 0]
     items = np.r_[ctx.data.item[:20], 0, ctx.n_items - 1]
-    p = _guarded(lambda: rec.predict(users, items))
-    _require(isinstance(p, np.ndarray) and p.shape == users.shape, "predict shape")
-    _require(p.dtype == np.float32, f"predict dtype is {p.dtype}, not float32")
-    _require(bool(np.isfinite(p).all()), "predict holds NaN or inf")
-    if rec.predicts_ratings:
+    p = model.predict(users, items)
+    require(isinstance(p, np.ndarray) and p.shape == users.shape, "predict shape")
+    require(p.dtype == np.float32, f"predict dtype is {p.dtype}, not float32")
+    require(bool(np.isfinite(p).all()), "predict holds NaN or inf")
+    if model.predicts_ratings:
         lo, hi = RATING_RANGE
         span = hi - lo
-        _require(
+        require(
             bool(((p >= lo - span) & (p <= hi + span)).all()),
             f"predictions {p.min():.3g}..{p.max():.3g} are far outside the 1–5 ratings",
         )
 
 
-def _determinism(ctx: _Context) -> None:
-    a, b = ctx.fit(), ctx.fit()
+@check
+def check_recommender_global_rng(rec: Recommender, **options: Any) -> None:
+    """``fit``, ``partial_fit``, ``score`` and ``predict`` never use numpy's or Python's
+    global random state (draw from ``np.random.default_rng(self.seed)`` made in ``fit``)."""
+    ctx = _context(rec, options)
+    with GlobalRngGuard() as guard:
+        model = ctx.fresh().fit(ctx.first, ctx.n_users, ctx.n_items)
+        model.score(ctx.users)
+        model.partial_fit(ctx.second)
+        model.score(ctx.users)
+        model.predict(ctx.data.user[:10], ctx.data.item[:10])
+    guard.require_untouched()
+
+
+@check
+def check_recommender_determinism(rec: Recommender, **options: Any) -> None:
+    """Two clones fitted with the same ``seed`` give the same scores and predictions."""
+    ctx = _context(rec, options)
+    a = ctx.fitted
+    b = ctx.fit()
     what = "two clones with the same seed" if ctx.has_seed else "two fits"
-    _require(np.array_equal(ctx.score(a), ctx.score(b)), f"{what} gave different scores")
-    pa = _guarded(lambda: a.predict(ctx.data.user[:10], ctx.data.item[:10]))
-    pb = _guarded(lambda: b.predict(ctx.data.user[:10], ctx.data.item[:10]))
-    _require(np.array_equal(pa, pb), f"{what} gave different predictions")
+    require(np.array_equal(a.scores, b.score(ctx.users)), f"{what} gave different scores")
+    pb = b.predict(ctx.data.user[:10], ctx.data.item[:10])
+    require(np.array_equal(a.predictions, pb), f"{what} gave different predictions")
 
 
-def _refit(ctx: _Context) -> None:
-    rec = ctx.fit()
-    _guarded(lambda: rec.fit(ctx.first, ctx.n_users, ctx.n_items))
-    _require(
-        np.allclose(ctx.score(rec), ctx.score(ctx.fit(ctx.first)), rtol=1e-5, atol=1e-6),
+@check
+def check_recommender_refit(rec: Recommender, **options: Any) -> None:
+    """A second ``fit`` forgets the first: fit(all) then fit(half) scores as fit(half)."""
+    ctx = _context(rec, options)
+    model = ctx.fit()
+    model.fit(ctx.first, ctx.n_users, ctx.n_items)
+    require(
+        np.allclose(model.score(ctx.users), ctx.fitted_first.scores, rtol=1e-5, atol=1e-6),
         "fit() on new data kept state from the previous fit",
     )
 
 
-def _partial_fit(ctx: _Context) -> None:
-    first = ctx.fit(ctx.first)
-    s_first = ctx.score(first)
-    if not np.array_equal(s_first, ctx.score(first)):
+@check
+def check_recommender_partial_fit(rec: Recommender, **options: Any) -> None:
+    """``partial_fit`` returns ``self``, keeps every rating in ``data_``, changes the scores
+    when the new ratings matter, equals a refit on everything when declared exact (see the
+    module docstring) and is a no-op for no ratings."""
+    ctx = _context(rec, options)
+    first = ctx.fitted_first
+    if not np.array_equal(first.scores, first.model.score(ctx.users)):
         return  # scores are redrawn at each call: nothing to compare
-    s_first_again = ctx.score(ctx.fit(ctx.first))
-    s_all = ctx.score(ctx.fit())
-    rec = ctx.fit(ctx.first)
-    out = _guarded(lambda: rec.partial_fit(ctx.second))
-    _require(out is rec, "partial_fit() must return self")
-    s_inc = ctx.score(rec)
-    _require(s_inc.shape == s_all.shape and bool(np.isfinite(s_inc).all()), "shape / NaN")
-    _require(len(rec.data_) == len(ctx.data), "data_ does not hold every rating seen")
+    s_first, s_all = first.scores, ctx.fitted.scores
+    model = ctx.fit(ctx.first)
+    require(model.partial_fit(ctx.second) is model, "partial_fit() must return self")
+    s_inc = model.score(ctx.users)
+    require(s_inc.shape == s_all.shape and bool(np.isfinite(s_inc).all()), "shape / NaN")
+    require(len(model.data_) == len(ctx.data), "data_ does not hold every rating seen")
     tol = dict(rtol=ctx.rtol, atol=ctx.rtol * max(1.0, float(np.abs(s_all).max())))
-    if not np.allclose(s_first_again, s_all, **tol):
-        _require(not np.array_equal(s_inc, s_first), "partial_fit() ignored the new ratings")
-    exact = getattr(ctx.rec, "partial_fit_is_exact", False) or (
-        type(ctx.rec)._partial_fit is Recommender._partial_fit
+    if not np.allclose(s_first, s_all, **tol):
+        require(not np.array_equal(s_inc, s_first), "partial_fit() ignored the new ratings")
+    exact = getattr(rec, "partial_fit_is_exact", False) or (
+        type(rec)._partial_fit is Recommender._partial_fit
     )
     if exact:
-        _require(
+        require(
             np.allclose(s_inc, s_all, **tol),
             "fit(A).partial_fit(B) differs from fit(A + B) (max abs diff "
             f"{np.abs(s_inc - s_all).max():.3g}) although partial_fit is declared exact",
         )
-    _guarded(lambda: rec.partial_fit(Interactions.empty()))
-    _require(np.array_equal(ctx.score(rec), s_inc), "partial_fit(empty) changed the scores")
+    model.partial_fit(Interactions.empty())
+    require(np.array_equal(model.score(ctx.users), s_inc), "partial_fit(empty) changed scores")
 
 
-def _empty_data(ctx: _Context) -> None:
-    rec = ctx.fresh()
+@check
+def check_recommender_empty_data(rec: Recommender, **options: Any) -> None:
+    """Fitting no ratings works (finite scores of the right shape) or raises a
+    ``RecdynError`` that says why."""
+    ctx = _context(rec, options)
+    model = ctx.fresh()
     try:
-        rec.fit(Interactions.empty(), ctx.n_users, ctx.n_items)
+        model.fit(Interactions.empty(), ctx.n_users, ctx.n_items)
     except RecdynError:
         return
     except Exception as err:
@@ -317,20 +260,50 @@ def _empty_data(ctx: _Context) -> None:
             f"fit on no ratings raised {type(err).__name__}({err}); it should work or raise "
             "a RecdynError that says why"
         ) from None
-    s = rec.score(ctx.users)
-    _require(s.shape == (ctx.n_users, ctx.n_items), "score after fitting no ratings: shape")
-    _require(bool(np.isfinite(s).all()), "score after fitting no ratings holds NaN or inf")
+    s = model.score(ctx.users)
+    require(s.shape == (ctx.n_users, ctx.n_items), "score after fitting no ratings: shape")
+    require(bool(np.isfinite(s).all()), "score after fitting no ratings holds NaN or inf")
 
 
-_RULES: list[tuple[str, Callable[[_Context], None]]] = [
-    ("params", _params),
-    ("not-fitted", _not_fitted),
-    ("bad-input", _bad_input),
-    ("fit", _fit),
-    ("score", _score),
-    ("predict", _predict),
-    ("determinism", _determinism),
-    ("refit", _refit),
-    ("partial-fit", _partial_fit),
-    ("empty-data", _empty_data),
-]
+_CHECKS = (
+    check_recommender_interface,
+    check_recommender_params,
+    check_recommender_not_fitted,
+    check_recommender_bad_input,
+    check_recommender_fit,
+    check_recommender_score,
+    check_recommender_predict,
+    check_recommender_global_rng,
+    check_recommender_determinism,
+    check_recommender_refit,
+    check_recommender_partial_fit,
+    check_recommender_empty_data,
+)
+
+
+_DEFAULTS = dict(seed=0, partial_fit_rtol=1e-4, n_users=30, n_items=40)
+
+
+def recommender_checks(rec: Recommender, **options: Any) -> Iterator[Callable[[Recommender], None]]:
+    """Every check of ``rec``, its options bound: call each as ``check(rec)``.
+
+    Options: ``seed`` (0) of the synthetic ratings; ``n_users`` (30) and ``n_items`` (40),
+    their sizes (at least 8 and 10); ``partial_fit_rtol`` (1e-4), the tolerance of the
+    exact-``partial_fit`` comparison.
+    """
+    unknown = sorted(set(options) - set(_DEFAULTS))
+    if unknown:
+        raise TypeError(f"unknown recommender check options {unknown}; valid: {list(_DEFAULTS)}")
+    for fn in _CHECKS:
+        yield functools.partial(fn, **{**_DEFAULTS, **options})
+
+
+def check_recommender(recommender: Recommender, **options: Any) -> None:
+    """Run every recommender check (:func:`recommender_checks`, each described by its
+    docstring, which also lists the ``options``) on clones of ``recommender``; the first
+    failure raises a :class:`~recdyn.errors.CheckError` naming the check and the
+    recommender."""
+    try:
+        run_checks(recommender, recommender_checks(recommender, **options))
+    finally:
+        _CONTEXTS.forget(recommender)

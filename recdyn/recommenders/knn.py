@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+from typing import Annotated, Any, ClassVar
+
 import numpy as np
 import scipy.sparse as sp
 
-from recdyn._validation import check_choice, check_float, check_int
 from recdyn.errors import InvalidParameterError
 from recdyn.interactions import Interactions
+from recdyn.params import Boolean, Interval, Options
 from recdyn.recommenders._knn_kernels import (
     _axpy_predict,
     _pair_sums,
@@ -20,11 +23,11 @@ from recdyn.recommenders.bias import als_biases
 
 SIMILARITIES = ("cosine", "msd", "pearson", "pearson_baseline")
 CENTERINGS = ("none", "mean", "baseline")
-#: co-rating statistics each similarity reads (see :class:`KNNRecommender`)
+#: co-rating statistics each similarity reads (see :class:`KNNModel`)
 _STATS = {"cosine": "FPQ", "msd": "FPQ", "pearson": "FPQL", "pearson_baseline": "F"}
 
 
-class KNNRecommender(Recommender):
+class KNNModel(Recommender):
     r"""k-nearest-neighbour collaborative filtering, user- or item-based (Surprise's KNN*).
 
     Write :math:`x` for the entity whose neighbours are used (the item when item-based, the
@@ -81,9 +84,12 @@ class KNNRecommender(Recommender):
     recomputed in full (only :math:`F` is incremental). Either way ``partial_fit(new)``
     equals ``fit`` on all the data, up to floating-point rounding.
 
+    The orientation is ``user_based``: neighbours are users (True) or items (False). It is
+    a class attribute of :class:`UserKNN` and :class:`ItemKNN` and a hyperparameter of
+    :class:`KNNRecommender`.
+
     Parameters
     ----------
-    user_based : neighbours are users (True) or items (False).
     k : maximum number of neighbours (≥ 1), default 40. min_k : fewest neighbours to use
         the neighbourhood term (1 ≤ min_k ≤ k), default 1.
     similarity : one of ``SIMILARITIES``, default ``"msd"`` (Surprise's default, and
@@ -99,32 +105,29 @@ class KNNRecommender(Recommender):
     #: partial_fit(new) equals fit on all the data (read by ``check_recommender``)
     partial_fit_is_exact = True
 
+    #: neighbours are users (True) or items (False); see the class docstring
+    user_based: ClassVar[bool]
+
     def __init__(
         self,
         *,
-        user_based: bool = False,
-        k: int = 40,
-        min_k: int = 1,
-        similarity: str = "msd",
-        centering: str = "baseline",
-        shrinkage: float | None = None,
-        min_support: int = 1,
-        baseline_reg_u: float = 15.0,
-        baseline_reg_i: float = 10.0,
-        baseline_epochs: int = 10,
+        k: Annotated[int, Interval(Integral, 1, None)] = 40,
+        min_k: Annotated[int, Interval(Integral, 1, None)] = 1,  # and at most k: _check_params
+        similarity: Annotated[str, Options(SIMILARITIES)] = "msd",
+        centering: Annotated[str, Options(CENTERINGS)] = "baseline",
+        shrinkage: Annotated[float | None, None, Interval(Real, 0, None)] = None,
+        min_support: Annotated[int, Interval(Integral, 1, None)] = 1,
+        baseline_reg_u: Annotated[float, Interval(Real, 0, None)] = 15.0,
+        baseline_reg_i: Annotated[float, Interval(Real, 0, None)] = 10.0,
+        baseline_epochs: Annotated[int, Interval(Integral, 1, None)] = 10,
     ) -> None:
-        if not isinstance(user_based, (bool, np.bool_)):
-            raise InvalidParameterError(f"user_based must be True or False, got {user_based!r}")
-        self.user_based = bool(user_based)
-        self.k = check_int("k", k, low=1)
-        self.min_k = check_int("min_k", min_k, low=1, high=self.k)
-        self.similarity = check_choice("similarity", similarity, SIMILARITIES)
-        self.centering = check_choice("centering", centering, CENTERINGS)
-        self.shrinkage = None if shrinkage is None else check_float("shrinkage", shrinkage, low=0)
-        self.min_support = check_int("min_support", min_support, low=1)
-        self.baseline_reg_u = check_float("baseline_reg_u", baseline_reg_u, low=0)
-        self.baseline_reg_i = check_float("baseline_reg_i", baseline_reg_i, low=0)
-        self.baseline_epochs = check_int("baseline_epochs", baseline_epochs, low=1)
+        pass  # checked and stored by the base (recdyn.params.Parametrized)
+
+    def _check_params(self) -> None:
+        if self.min_k > self.k:
+            raise InvalidParameterError(
+                f"min_k must be in [1, {self.k}] (at most k), got {self.min_k!r}"
+            )
 
     # ------------------------------------------------------------------ fitting
     def _fit(self, data: Interactions) -> None:
@@ -278,44 +281,29 @@ class KNNRecommender(Recommender):
         return np.clip(est, *self.rating_range_)
 
 
-class UserKNN(KNNRecommender):
+class KNNRecommender(KNNModel):
+    """:class:`KNNModel` with the orientation as a hyperparameter.
+
+    Parameters
+    ----------
+    user_based : neighbours are users (True) or items (False, default).
+    Others as :class:`KNNModel`.
+    """
+
+    def __init__(self, *, user_based: Annotated[bool, Boolean()] = False, **inherited: Any) -> None:
+        pass  # checked and stored by the base (recdyn.params.Parametrized)
+
+
+class UserKNN(KNNModel):
     """User-based :class:`KNNRecommender` (neighbours are users who rated the item)."""
 
-    def __init__(
-        self,
-        *,
-        k: int = 40,
-        min_k: int = 1,
-        similarity: str = "msd",
-        centering: str = "baseline",
-        shrinkage: float | None = None,
-        min_support: int = 1,
-        baseline_reg_u: float = 15.0,
-        baseline_reg_i: float = 10.0,
-        baseline_epochs: int = 10,
-    ) -> None:
-        kw = {k_: v for k_, v in locals().items() if k_ not in ("self", "__class__")}
-        super().__init__(user_based=True, **kw)
+    user_based = True
 
 
-class ItemKNN(KNNRecommender):
+class ItemKNN(KNNModel):
     """Item-based :class:`KNNRecommender` (neighbours are items the user rated)."""
 
-    def __init__(
-        self,
-        *,
-        k: int = 40,
-        min_k: int = 1,
-        similarity: str = "msd",
-        centering: str = "baseline",
-        shrinkage: float | None = None,
-        min_support: int = 1,
-        baseline_reg_u: float = 15.0,
-        baseline_reg_i: float = 10.0,
-        baseline_epochs: int = 10,
-    ) -> None:
-        kw = {k_: v for k_, v in locals().items() if k_ not in ("self", "__class__")}
-        super().__init__(user_based=False, **kw)
+    user_based = False
 
 
 # ---------------------------------------------------------------------- storage

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from numbers import Integral, Real
+from typing import Annotated, Any
 
 import numpy as np
 from numba import njit
 
-from recdyn._validation import check_float, check_int
 from recdyn.errors import InvalidParameterError
 from recdyn.interactions import Interactions
-from recdyn.recommenders.base import Recommender
+from recdyn.params import InstanceOf, Interval, Options, Truthy
+from recdyn.recommenders.factors import BiasedFactorModel
 
 #: ``weighting`` maps everything the model is fitted on to one weight per rating.
 Weighting = Callable[[Interactions], np.ndarray] | str | None
 WEIGHTINGS = ("inverse-propensity",)
+_CALLABLE = InstanceOf(
+    Callable,  # type: ignore[arg-type]
+    "a callable data -> weights (fixed weights w: weighting=lambda data: w)",
+)
 
 
-class ALSMatrixFactorization(Recommender):
+class ALSMatrixFactorization(BiasedFactorModel):
     r"""Biased matrix factorisation fitted by alternating (weighted) least squares.
 
     .. math::
@@ -92,45 +98,18 @@ class ALSMatrixFactorization(Recommender):
     def __init__(
         self,
         *,
-        n_factors: int = 50,
-        reg: float = 0.1,
-        reg_bias: float | None = None,
-        biases: bool = True,
-        weighted_reg: bool = True,
-        n_iter: int = 15,
-        partial_iters: int = 2,
-        partial_cg_steps: int | None = 3,
-        init_std: float = 0.1,
-        weighting: Weighting = None,
-        clip: bool = True,
-        seed: int | None = None,
+        n_factors: Annotated[int, Interval(Integral, 1, None)] = 50,
+        reg: Annotated[float, Interval(Real, 0, None, closed="neither")] = 0.1,
+        reg_bias: Annotated[float | None, None, Interval(Real, 0, None)] = None,
+        biases: Annotated[bool, Truthy()] = True,
+        weighted_reg: Annotated[bool, Truthy()] = True,
+        n_iter: Annotated[int, Interval(Integral, 1, None)] = 15,
+        partial_iters: Annotated[int, Interval(Integral, 0, None)] = 2,
+        partial_cg_steps: Annotated[int | None, None, Interval(Integral, 1, None)] = 3,
+        weighting: Annotated[Weighting, None, Options(WEIGHTINGS), _CALLABLE] = None,
+        **inherited: Any,  # init_std, clip, seed: BiasedFactorModel's
     ) -> None:
-        self.n_factors = check_int("n_factors", n_factors, low=1)
-        self.reg = check_float("reg", reg, low=0, low_open=True)
-        self.reg_bias = None if reg_bias is None else check_float("reg_bias", reg_bias, low=0)
-        self.biases = bool(biases)
-        self.weighted_reg = bool(weighted_reg)
-        self.n_iter = check_int("n_iter", n_iter, low=1)
-        self.partial_iters = check_int("partial_iters", partial_iters, low=0)
-        self.partial_cg_steps = (
-            None
-            if partial_cg_steps is None
-            else check_int("partial_cg_steps", partial_cg_steps, low=1)
-        )
-        self.init_std = check_float("init_std", init_std, low=0, low_open=True)
-        if not (
-            weighting is None
-            or callable(weighting)
-            or (isinstance(weighting, str) and weighting in WEIGHTINGS)
-        ):
-            raise InvalidParameterError(
-                f"weighting must be None, one of {', '.join(map(repr, WEIGHTINGS))} or a "
-                f"callable data -> weights (fixed weights w: weighting=lambda data: w); "
-                f"got {type(weighting).__name__} {weighting!r:.60}"
-            )
-        self.weighting = weighting
-        self.clip = bool(clip)
-        self.seed = None if seed is None else check_int("seed", seed, low=0)
+        pass  # checked and stored by the base (recdyn.params.Parametrized)
 
     # ------------------------------------------------------------------ fitting
     def _fit(self, data: Interactions) -> None:
@@ -181,22 +160,10 @@ class ALSMatrixFactorization(Recommender):
         for _ in range(iters):
             solve(*by_user, self.item_factors_, self.item_bias_, *opts, *users)
             solve(*by_item, self.user_factors_, self.user_bias_, *opts, *items)
-        lo, hi = (float(data.rating.min()), float(data.rating.max())) if len(data) else (0, 0)
-        self._rating_range = (lo, hi)
-
-    # ------------------------------------------------------------------ scoring
-    def _score(self, users: np.ndarray) -> np.ndarray:
-        scores = self.user_factors_[users] @ self.item_factors_.T
-        scores += self.item_bias_
-        scores += (self.global_mean_ + self.user_bias_[users])[:, None]
-        return scores
-
-    def _predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        pred = np.einsum("ij,ij->i", self.user_factors_[users], self.item_factors_[items])
-        pred += self.global_mean_ + self.user_bias_[users] + self.item_bias_[items]
-        if self.clip and len(self._log):
-            np.clip(pred, *self._rating_range, out=pred)
-        return pred
+        # data is every rating seen so far: the range is None only before the first one
+        self._rating_range = (
+            (float(data.rating.min()), float(data.rating.max())) if len(data) else None
+        )
 
 
 def _both_csr(data: Interactions, w: np.ndarray, n_users: int, n_items: int):

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+from typing import Annotated, Any
+
 import numpy as np
 from numba import njit
 
-from recdyn._validation import check_float, check_int
 from recdyn.interactions import Interactions
-from recdyn.recommenders.base import Recommender
+from recdyn.params import Interval
+from recdyn.recommenders.factors import BiasedFactorModel
 
 
-class SGDMatrixFactorization(Recommender):
+class SGDMatrixFactorization(BiasedFactorModel):
     r"""Biased matrix factorisation fitted by SGD (Funk 2006; Koren, Bell & Volinsky 2009).
 
     .. math::
@@ -73,29 +76,17 @@ class SGDMatrixFactorization(Recommender):
     def __init__(
         self,
         *,
-        n_factors: int = 100,
-        n_epochs: int = 30,
-        lr: float = 0.015,
-        reg: float = 0.12,
-        lr_bias: float | None = None,
-        reg_bias: float | None = None,
-        init_std: float = 0.1,
-        partial_epochs: int = 5,
-        partial_replay: float = 1.0,
-        clip: bool = True,
-        seed: int | None = None,
+        n_factors: Annotated[int, Interval(Integral, 1, None)] = 100,
+        n_epochs: Annotated[int, Interval(Integral, 0, None)] = 30,
+        lr: Annotated[float, Interval(Real, 0, None, closed="neither")] = 0.015,
+        reg: Annotated[float, Interval(Real, 0, None)] = 0.12,
+        lr_bias: Annotated[float | None, None, Interval(Real, 0, None)] = None,
+        reg_bias: Annotated[float | None, None, Interval(Real, 0, None)] = None,
+        partial_epochs: Annotated[int, Interval(Integral, 0, None)] = 5,
+        partial_replay: Annotated[float, Interval(Real, 0, 1)] = 1.0,
+        **inherited: Any,  # init_std, clip, seed: BiasedFactorModel's
     ) -> None:
-        self.n_factors = check_int("n_factors", n_factors, low=1)
-        self.n_epochs = check_int("n_epochs", n_epochs, low=0)
-        self.lr = check_float("lr", lr, low=0, low_open=True)
-        self.reg = check_float("reg", reg, low=0)
-        self.lr_bias = None if lr_bias is None else check_float("lr_bias", lr_bias, low=0)
-        self.reg_bias = None if reg_bias is None else check_float("reg_bias", reg_bias, low=0)
-        self.init_std = check_float("init_std", init_std, low=0, low_open=True)
-        self.partial_epochs = check_int("partial_epochs", partial_epochs, low=0)
-        self.partial_replay = check_float("partial_replay", partial_replay, low=0, high=1)
-        self.clip = bool(clip)
-        self.seed = None if seed is None else check_int("seed", seed, low=0)
+        pass  # checked and stored by the base (recdyn.params.Parametrized)
 
     # ------------------------------------------------------------------ fitting
     def _fit(self, data: Interactions) -> None:
@@ -107,7 +98,7 @@ class SGDMatrixFactorization(Recommender):
         self.item_bias_ = np.zeros(self.n_items_, np.float32)
         self._user_seen = np.zeros(self.n_users_, bool)
         self._item_seen = np.zeros(self.n_items_, bool)
-        self._rating_range = (np.inf, -np.inf)
+        self._rating_range = None
         self._absorb(data)
         self._run(data, len(data), self.n_epochs, replay=1.0)
 
@@ -127,7 +118,7 @@ class SGDMatrixFactorization(Recommender):
             factors[fresh] = self._rng.normal(0.0, self.init_std, (len(fresh), self.n_factors))
             seen[fresh] = True
         if len(new):
-            lo, hi = self._rating_range
+            lo, hi = self._rating_range or (np.inf, -np.inf)
             self._rating_range = (
                 min(lo, float(new.rating.min())),
                 max(hi, float(new.rating.max())),
@@ -162,20 +153,6 @@ class SGDMatrixFactorization(Recommender):
                 reg,
                 reg_b,
             )
-
-    # ------------------------------------------------------------------ scoring
-    def _score(self, users: np.ndarray) -> np.ndarray:
-        scores = self.user_factors_[users] @ self.item_factors_.T
-        scores += self.item_bias_
-        scores += (self.global_mean_ + self.user_bias_[users])[:, None]
-        return scores
-
-    def _predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        pred = np.einsum("ij,ij->i", self.user_factors_[users], self.item_factors_[items])
-        pred += self.global_mean_ + self.user_bias_[users] + self.item_bias_[items]
-        if self.clip and np.isfinite(self._rating_range[0]):
-            np.clip(pred, *self._rating_range, out=pred)
-        return pred
 
 
 @njit(cache=True, fastmath=True)

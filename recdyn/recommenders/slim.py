@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+from typing import Annotated, Any
+
 import numpy as np
 from numba import njit, prange
 
-from recdyn._validation import check_float, check_int
-from recdyn.interactions import Interactions
-from recdyn.recommenders.base import Recommender
-from recdyn.recommenders.ease import ItemGram, check_bool, check_threshold
+from recdyn.params import Boolean, Interval
+from recdyn.recommenders.item_gram import ItemGramModel
 
 
-class SLIM(Recommender):
+class SLIM(ItemGramModel):
     r"""Sparse LInear Method (Ning & Karypis, ICDM 2011): :math:`\hat x_u = x_u W`.
 
     Each column of :math:`W` is an elastic net that predicts an item's column of the
@@ -49,7 +50,7 @@ class SLIM(Recommender):
     parallel (numba ``prange``); the result does not depend on the number of threads.
 
     ``partial_fit`` updates :math:`G` with the new ratings only (see
-    :class:`~recdyn.recommenders.ease.ItemGram`) and warm-starts every column from the
+    :class:`~recdyn.recommenders.item_gram.ItemGram`) and warm-starts every column from the
     current :math:`W`. Scores are not ratings: ``predicts_ratings`` is ``False``.
 
     Parameters
@@ -63,44 +64,23 @@ class SLIM(Recommender):
     implicit_threshold : ignore ratings below this value; ``None`` keeps all.
     """
 
-    predicts_ratings = False
-
     def __init__(
         self,
         *,
-        alpha: float = 1.0,
-        l1_ratio: float = 0.1,
-        max_iter: int = 100,
-        tol: float = 1e-4,
-        positive: bool = True,
-        binarize: bool = False,
-        implicit_threshold: float | None = None,
+        alpha: Annotated[float, Interval(Real, 0, None, closed="neither")] = 1.0,
+        l1_ratio: Annotated[float, Interval(Real, 0, 1)] = 0.1,
+        max_iter: Annotated[int, Interval(Integral, 1, None)] = 100,
+        tol: Annotated[float, Interval(Real, 0, None, closed="neither")] = 1e-4,
+        positive: Annotated[bool, Boolean()] = True,
+        **inherited: Any,  # binarize, implicit_threshold: ItemGramModel's
     ) -> None:
-        self.alpha = check_float("alpha", alpha, low=0, low_open=True)
-        self.l1_ratio = check_float("l1_ratio", l1_ratio, low=0, high=1)
-        self.max_iter = check_int("max_iter", max_iter, low=1)
-        self.tol = check_float("tol", tol, low=0, low_open=True)
-        self.positive = check_bool("positive", positive)
-        self.binarize = check_bool("binarize", binarize)
-        self.implicit_threshold = check_threshold(implicit_threshold)
+        pass  # checked and stored by the base (recdyn.params.Parametrized)
 
-    def _fit(self, data: Interactions) -> None:
-        self._gram = ItemGram(
-            data,
-            self.n_users_,
-            self.n_items_,
-            binarize=self.binarize,
-            implicit_threshold=self.implicit_threshold,
-        )
+    def _start(self) -> None:
         self.l1_ = self.n_users_ * self.alpha * self.l1_ratio
         self.l2_ = self.n_users_ * self.alpha * (1.0 - self.l1_ratio)
         # row j of _wt is column j of W, so that parallel columns write contiguous memory
         self._wt = np.zeros((self.n_items_, self.n_items_))
-        self._solve()
-
-    def _partial_fit(self, new: Interactions) -> None:
-        if len(self._gram.update(new)):
-            self._solve()
 
     def _solve(self) -> None:
         self.n_iter_ = _slim_coordinate_descent(

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from numbers import Integral, Real
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 
-from recdyn._validation import check_float, check_int
 from recdyn.interactions import Interactions
-from recdyn.recommenders.neural._torch import (
-    DenseRows,
+from recdyn.params import Interval, Truthy
+from recdyn.recommenders.neural.base import (
+    BatchSize,
+    Dropout,
+    LearningRate,
+    LearningRateDecay,
     TorchRecommender,
-    require_torch,
+    ValidationFraction,
 )
+from recdyn.recommenders.neural.data import DenseRows
+from recdyn.recommenders.neural.runtime import require_torch
 
 
 class AutoRec(TorchRecommender):
@@ -70,11 +76,9 @@ class AutoRec(TorchRecommender):
         default 0).
     validation_fraction : fraction of the ratings held out for early stopping in ``fit``
         (default 0: no early stopping; train ``n_epochs``). patience : epochs without
-        improvement of the validation MSE before stopping.
+        improvement of the validation MSE before stopping (default 10).
     clip : clamp ``predict`` to the training ratings' range (default ``True``).
-    device : ``"cpu"`` (default), ``"cuda"``, ``"cuda:N"`` or ``"auto"``.
-    seed : int or None; initial weights, batch order and dropout derive from it.
-    verbose : show a progress bar while ``fit`` trains.
+    device, seed, verbose : see :class:`~recdyn.recommenders.neural.base.TorchRecommender`.
     warm_start : ``partial_fit`` continues from the current weights for
         ``partial_epochs`` epochs on all ratings seen (default ``True``); ``False``
         refits from scratch with ``n_epochs`` (the thesis's protocol).
@@ -88,44 +92,22 @@ class AutoRec(TorchRecommender):
     ``partial_fit``). val_loss_history_ : validation MSE per epoch.
     """
 
+    default_overrides: ClassVar[dict[str, Any]] = dict(n_epochs=60, patience=10)
+
     def __init__(
         self,
         *,
-        hidden: int = 500,
-        reg: float = 100.0,
-        lr: float = 1e-3,
-        lr_decay: float = 1.0,
-        n_epochs: int = 60,
-        batch_size: int = 256,
-        dropout: float = 0.0,
-        validation_fraction: float = 0.0,
-        patience: int = 10,
-        clip: bool = True,
-        device: str = "cpu",
-        seed: int | None = None,
-        verbose: bool = False,
-        warm_start: bool = True,
-        partial_epochs: int = 1,
+        hidden: Annotated[int, Interval(Integral, 1, None)] = 500,
+        reg: Annotated[float, Interval(Real, 0, None)] = 100.0,
+        lr: LearningRate = 1e-3,
+        lr_decay: LearningRateDecay = 1.0,
+        batch_size: BatchSize = 256,
+        dropout: Dropout = 0.0,
+        validation_fraction: ValidationFraction = 0.0,
+        clip: Annotated[bool, Truthy()] = True,
+        **inherited: Any,  # n_epochs, patience, device, …: TorchRecommender's
     ) -> None:
-        self.hidden = check_int("hidden", hidden, low=1)
-        self.reg = check_float("reg", reg, low=0)
-        self.lr = check_float("lr", lr, low=0, low_open=True)
-        self.lr_decay = check_float("lr_decay", lr_decay, low=0, high=1, low_open=True)
-        self.n_epochs = check_int("n_epochs", n_epochs, low=0)
-        self.batch_size = check_int("batch_size", batch_size, low=1)
-        self.dropout = check_float("dropout", dropout, low=0, high=1, high_open=True)
-        self.validation_fraction = check_float(
-            "validation_fraction", validation_fraction, low=0, high=1, high_open=True
-        )
-        self.patience = check_int("patience", patience, low=1)
-        self.clip = bool(clip)
-        self._set_torch_params(
-            device=device,
-            seed=seed,
-            verbose=verbose,
-            warm_start=warm_start,
-            partial_epochs=partial_epochs,
-        )
+        pass  # checked and stored by the base (recdyn.params.Parametrized)
 
     # ------------------------------------------------------------------ training
     def _build(self, train: Interactions) -> None:

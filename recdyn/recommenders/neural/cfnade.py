@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from numbers import Integral, Real
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 
-from recdyn._validation import check_choice, check_float, check_int
 from recdyn.errors import InvalidParameterError
 from recdyn.interactions import Interactions
-from recdyn.recommenders.neural._torch import TorchRecommender, csr_tensor, require_torch
+from recdyn.params import Interval, Options, Pair
+from recdyn.recommenders.neural.base import (
+    BatchSize,
+    LearningRate,
+    LearningRateDecay,
+    PartialRows,
+    TorchRecommender,
+    ValidationFraction,
+    WeightDecay,
+)
+from recdyn.recommenders.neural.data import csr_tensor
+from recdyn.recommenders.neural.runtime import require_torch
 
 
 class CFNADE(TorchRecommender):
@@ -111,7 +122,7 @@ class CFNADE(TorchRecommender):
         rows (items for I-CF-NADE, users for U-CF-NADE) that received a new rating, with
         all their accumulated ratings as context and targets; ``"all"`` every row.
     device, seed, verbose, warm_start, partial_epochs : see
-        :class:`~recdyn.recommenders.neural._torch.TorchRecommender` (``partial_epochs``
+        :class:`~recdyn.recommenders.neural.base.TorchRecommender` (``partial_epochs``
         default 1).
 
     Attributes
@@ -120,63 +131,34 @@ class CFNADE(TorchRecommender):
     their ratings. loss_history_, val_loss_history_ : per-epoch costs.
     """
 
+    default_overrides: ClassVar[dict[str, Any]] = dict(n_epochs=40, patience=5)
+
     def __init__(
         self,
         *,
-        hidden: int = 500,
-        orientation: str = "item",
-        lr: float = 2e-3,
-        lr_decay: float = 0.1,
-        weight_decay: float = 0.005,
-        ordinal_weight: float = 1.0,
-        n_epochs: int = 40,
-        batch_size: int = 256,
-        n_levels: int = 5,
-        rating_range: tuple[float, float] | None = None,
-        validation_fraction: float = 0.0,
-        patience: int = 5,
-        partial_rows: str = "touched",
-        device: str = "cpu",
-        seed: int | None = None,
-        verbose: bool = False,
-        warm_start: bool = True,
-        partial_epochs: int = 1,
+        hidden: Annotated[int, Interval(Integral, 1, None)] = 500,
+        orientation: Annotated[str, Options(("item", "user"))] = "item",
+        lr: LearningRate = 2e-3,
+        lr_decay: LearningRateDecay = 0.1,
+        weight_decay: WeightDecay = 0.005,
+        ordinal_weight: Annotated[float, Interval(Real, 0, 1)] = 1.0,
+        batch_size: BatchSize = 256,
+        n_levels: Annotated[int, Interval(Integral, 2, None)] = 5,
+        # finite, and lo < hi: _check_params
+        rating_range: Annotated[tuple[float, float] | None, None, Pair()] = None,
+        validation_fraction: ValidationFraction = 0.0,
+        partial_rows: PartialRows = "touched",
+        **inherited: Any,  # n_epochs, patience, device, …: TorchRecommender's
     ) -> None:
-        self.hidden = check_int("hidden", hidden, low=1)
-        self.orientation = check_choice("orientation", orientation, ("item", "user"))
-        self.lr = check_float("lr", lr, low=0, low_open=True)
-        self.lr_decay = check_float("lr_decay", lr_decay, low=0, high=1, low_open=True)
-        self.weight_decay = check_float("weight_decay", weight_decay, low=0)
-        self.ordinal_weight = check_float("ordinal_weight", ordinal_weight, low=0, high=1)
-        self.n_epochs = check_int("n_epochs", n_epochs, low=0)
-        self.batch_size = check_int("batch_size", batch_size, low=1)
-        self.n_levels = check_int("n_levels", n_levels, low=2)
-        if rating_range is not None:
-            try:
-                lo, hi = (float(v) for v in rating_range)
-            except (TypeError, ValueError):
-                raise InvalidParameterError(
-                    f"rating_range must be None or a pair (lo, hi) with lo < hi; "
-                    f"got {rating_range!r}"
-                ) from None
-            if not np.isfinite([lo, hi]).all() or lo >= hi:
-                raise InvalidParameterError(
-                    f"rating_range must be finite with lo < hi; got {rating_range!r}"
-                )
-            rating_range = (lo, hi)
-        self.rating_range = rating_range
-        self.validation_fraction = check_float(
-            "validation_fraction", validation_fraction, low=0, high=1, high_open=True
-        )
-        self.patience = check_int("patience", patience, low=1)
-        self.partial_rows = check_choice("partial_rows", partial_rows, ("touched", "all"))
-        self._set_torch_params(
-            device=device,
-            seed=seed,
-            verbose=verbose,
-            warm_start=warm_start,
-            partial_epochs=partial_epochs,
-        )
+        pass  # checked and stored by the base (recdyn.params.Parametrized)
+
+    def _check_params(self) -> None:
+        if self.rating_range is not None and self.rating_range[0] >= self.rating_range[1]:
+            raise InvalidParameterError(
+                f"rating_range must be None or a pair (lo, hi) with lo < hi; "
+                f"got {self.rating_range!r}"
+            )
+        super()._check_params()
 
     # ------------------------------------------------------------------ data
     def _levels(self, data: Interactions) -> Any:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from numbers import Integral, Real
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
 
-from recdyn._validation import check_float, check_int
 from recdyn.interactions import Interactions
-from recdyn.recommenders.neural._torch import TorchRecommender, csr_tensor, require_torch
+from recdyn.params import Interval, Truthy
+from recdyn.recommenders.neural.base import TorchRecommender, ValidationFraction
+from recdyn.recommenders.neural.data import csr_tensor
+from recdyn.recommenders.neural.runtime import require_torch
 
 _BLOCK = 2**24  # largest dense block (entries) built by one sparse product
 _EPS = 1e-6  # ridge added to every normal equation (rows without data solve to 0)
@@ -85,7 +88,7 @@ class LLORMA(TorchRecommender):
     validation_fraction : share of the ratings held out in ``fit`` to stop early on their
         RMSE (0: no early stopping). patience : sweeps without improvement.
     device, seed, verbose : see
-        :class:`~recdyn.recommenders.neural._torch.TorchRecommender`.
+        :class:`~recdyn.recommenders.neural.base.TorchRecommender`.
     warm_start : ``partial_fit`` updates the factors of the new ratings' users and items
         (default); ``False`` refits from scratch.
     partial_epochs : restricted sweeps per warm ``partial_fit`` (1).
@@ -99,48 +102,24 @@ class LLORMA(TorchRecommender):
     training ratings). val_loss_history_ : validation RMSE per sweep.
     """
 
+    default_overrides: ClassVar[dict[str, Any]] = dict(n_epochs=10, patience=2)
+
     def __init__(
         self,
         *,
-        n_anchor: int = 50,
-        rank: int = 10,
-        pre_rank: int = 5,
-        bandwidth: float = 1.0,
-        reg: float = 0.08,
-        pre_reg: float = 0.1,
-        n_epochs: int = 10,
-        pre_epochs: int = 10,
-        init_std: float = 0.1,
-        clip: bool = True,
-        validation_fraction: float = 0.0,
-        patience: int = 2,
-        device: str = "cpu",
-        seed: int | None = None,
-        verbose: bool = False,
-        warm_start: bool = True,
-        partial_epochs: int = 1,
+        n_anchor: Annotated[int, Interval(Integral, 1, None)] = 50,
+        rank: Annotated[int, Interval(Integral, 1, None)] = 10,
+        pre_rank: Annotated[int, Interval(Integral, 1, None)] = 5,
+        bandwidth: Annotated[float, Interval(Real, 0, None, closed="neither")] = 1.0,
+        reg: Annotated[float, Interval(Real, 0, None)] = 0.08,
+        pre_reg: Annotated[float, Interval(Real, 0, None)] = 0.1,
+        pre_epochs: Annotated[int, Interval(Integral, 0, None)] = 10,
+        init_std: Annotated[float, Interval(Real, 0, None, closed="neither")] = 0.1,
+        clip: Annotated[bool, Truthy()] = True,
+        validation_fraction: ValidationFraction = 0.0,
+        **inherited: Any,  # n_epochs, patience, device, …: TorchRecommender's
     ) -> None:
-        self.n_anchor = check_int("n_anchor", n_anchor, low=1)
-        self.rank = check_int("rank", rank, low=1)
-        self.pre_rank = check_int("pre_rank", pre_rank, low=1)
-        self.bandwidth = check_float("bandwidth", bandwidth, low=0, low_open=True)
-        self.reg = check_float("reg", reg, low=0)
-        self.pre_reg = check_float("pre_reg", pre_reg, low=0)
-        self.n_epochs = check_int("n_epochs", n_epochs, low=0)
-        self.pre_epochs = check_int("pre_epochs", pre_epochs, low=0)
-        self.init_std = check_float("init_std", init_std, low=0, low_open=True)
-        self.clip = bool(clip)
-        self.validation_fraction = check_float(
-            "validation_fraction", validation_fraction, low=0, high=1, high_open=True
-        )
-        self.patience = check_int("patience", patience, low=1)
-        self._set_torch_params(
-            device=device,
-            seed=seed,
-            verbose=verbose,
-            warm_start=warm_start,
-            partial_epochs=partial_epochs,
-        )
+        pass  # checked and stored by the base (recdyn.params.Parametrized)
 
     # ------------------------------------------------------------------ data
     def _matrices(self, data: Interactions) -> None:

@@ -2,239 +2,16 @@
 
 from __future__ import annotations
 
-import math
-from typing import Any
+from numbers import Integral, Real
+from typing import Annotated, Any, ClassVar
 
-import numpy as np
-import scipy.sparse as sp
-
-from recdyn._validation import check_choice, check_float, check_int
-from recdyn.errors import InvalidParameterError
 from recdyn.interactions import Interactions
-from recdyn.recommenders.neural._torch import DenseRows, TorchRecommender, require_torch
+from recdyn.params import Interval
+from recdyn.recommenders.neural.multinomial import MultinomialAutoencoder
+from recdyn.recommenders.neural.runtime import require_torch
 
 
-class _MultAutoencoder(TorchRecommender):
-    """What Mult-VAE and Mult-DAE share: binarized inputs, the training loop with
-    early stopping on validation nDCG@100 over held-out users, and fold-in scoring."""
-
-    predicts_ratings = False
-    _variational: bool = False
-
-    def _set_common(
-        self,
-        *,
-        dropout: float,
-        lr: float,
-        weight_decay: float,
-        n_epochs: int,
-        batch_size: int | None,
-        threshold: float,
-        validation_users: int | float,
-        patience: int,
-        partial_rows: str,
-        **torch_params: Any,
-    ) -> None:
-        """Validate and set the parameters both models have (``torch_params``: those of
-        :meth:`TorchRecommender._set_torch_params`)."""
-        self.dropout = check_float("dropout", dropout, low=0, high=1, high_open=True)
-        self.lr = check_float("lr", lr, low=0, low_open=True)
-        self.weight_decay = check_float("weight_decay", weight_decay, low=0)
-        self.n_epochs = check_int("n_epochs", n_epochs, low=0)
-        self.batch_size = None if batch_size is None else check_int("batch_size", batch_size, low=1)
-        self.threshold = check_float("threshold", threshold)
-        if isinstance(validation_users, float):
-            check_float("validation_users", validation_users, low=0, high=1, high_open=True)
-        else:
-            check_int("validation_users", validation_users, low=0)
-        self.validation_users = validation_users
-        self.patience = check_int("patience", patience, low=1)
-        self.partial_rows = check_choice("partial_rows", partial_rows, ("touched", "all"))
-        self._set_torch_params(**torch_params)
-
-    # ------------------------------------------------------------------ fit
-    def fit(
-        self,
-        data: Interactions,
-        n_users: int,
-        n_items: int,
-        *,
-        validation: Interactions | None = None,
-    ) -> _MultAutoencoder:
-        """Learn from ``data``. ``validation`` (optional): held-out ratings of users whose
-        other ratings are in ``data`` (the strong-generalization protocol); training stops
-        early on their nDCG@100 and keeps the best epoch's weights. Without it, a
-        ``validation_users`` > 0 draws such users from ``data``."""
-        if validation is not None and not isinstance(validation, Interactions):
-            raise InvalidParameterError(
-                f"validation must be recdyn.Interactions or None, got {type(validation).__name__}"
-            )
-        self._explicit_validation = validation
-        try:
-            return super().fit(data, n_users, n_items)  # type: ignore[return-value]
-        finally:
-            self._explicit_validation = None
-
-    def _validation_split(self, data: Interactions) -> tuple[Interactions, Interactions | None]:
-        """``(train, held-out positives)``: the explicit validation, or a fraction
-        ``test_fraction = 0.2`` of the positives of ``validation_users`` users that have at
-        least 5 positives (Liang et al.'s held-out users)."""
-        explicit = getattr(self, "_explicit_validation", None)
-        if explicit is not None:
-            explicit._check_shape(self.n_users_, self.n_items_)
-            val = explicit.select(explicit.rating >= self.threshold)
-            return data, (val if len(val) else None)
-        positive = data.rating >= self.threshold
-        counts = np.bincount(data.user[positive], minlength=self.n_users_)
-        eligible = np.flatnonzero(counts >= 5)
-        n_val = self.validation_users
-        if isinstance(n_val, float):
-            n_val = round(n_val * len(eligible))
-        n_val = min(int(n_val), len(eligible))
-        if n_val == 0:
-            return data, None
-        users = self._rng.choice(eligible, size=n_val, replace=False)
-        candidate = positive & np.isin(data.user, users)
-        # a random floor(0.2 n_u) of each chosen user's positives
-        idx = np.flatnonzero(candidate)
-        idx = idx[np.lexsort((self._rng.random(len(idx)), data.user[idx]))]
-        u = data.user[idx]
-        start = np.searchsorted(u, u, side="left")
-        held = (np.arange(len(idx)) - start) < np.floor(0.2 * counts[u])
-        mask = np.zeros(len(data), bool)
-        mask[idx[held]] = True
-        return data.select(~mask), data.select(mask)
-
-    # ------------------------------------------------------------------ data
-    def _binary(self, data: Interactions) -> sp.csr_array:
-        """``x_ui = 1`` when the last rating of ``(u, i)`` is ≥ ``threshold``, else 0."""
-        mat = data.to_csr(self.n_users_, self.n_items_)
-        mat = sp.csr_array((mat.data >= self.threshold, mat.indices, mat.indptr), mat.shape)
-        mat = mat.astype(np.float32)
-        mat.eliminate_zeros()
-        return mat
-
-    def _rows_source(self, matrix: sp.csr_array) -> Any:
-        """A function ``rows -> dense float32 tensor`` of rows of ``matrix``."""
-        source = DenseRows(matrix, self.device_, with_mask=False)
-        return lambda rows: source(rows)[0]
-
-    # ------------------------------------------------------------------ network
-    def _init_layers(self, dims: list[tuple[int, int]]) -> None:
-        """Glorot-uniform weights and N(0, 0.001²) biases, as Liang et al.'s code."""
-        torch = require_torch()
-
-        def tensor(a: np.ndarray) -> Any:
-            return torch.from_numpy(a.astype(np.float32)).to(self.device_).requires_grad_()
-
-        self._params: dict[str, Any] = {}
-        for k, (fan_in, fan_out) in enumerate(dims):
-            bound = np.sqrt(6.0 / (fan_in + fan_out))
-            self._params[f"W{k}"] = tensor(self._rng.uniform(-bound, bound, (fan_in, fan_out)))
-            self._params[f"b{k}"] = tensor(self._rng.normal(0.0, 0.001, fan_out))
-        self._optimizer = self._adam(list(self._params.values()))
-        self._updates = 0  # optimiser steps since fit (the KL annealing clock)
-        self.best_epoch_ = -1
-
-    def _input(self, x: Any, train: bool) -> Any:
-        torch = require_torch()
-        h = torch.nn.functional.normalize(x, dim=1)
-        if train and self.dropout > 0:
-            keep = torch.rand(h.shape, generator=self._gen, device=h.device) >= self.dropout
-            h = h * keep / (1.0 - self.dropout)
-        return h
-
-    def _layers(self, h: Any, first: int, last: int) -> Any:
-        """Layers ``first..last`` (weights ``W{k}``, biases ``b{k}``) applied to ``h``,
-        with ``tanh`` between them and none after the last (Liang et al.'s MLPs)."""
-        torch = require_torch()
-        for k in range(first, last + 1):
-            h = h @ self._params[f"W{k}"] + self._params[f"b{k}"]
-            if k < last:
-                h = torch.tanh(h)
-        return h
-
-    def _penalty(self) -> Any:
-        return sum(p.square().sum() for k, p in self._params.items() if k.startswith("W"))
-
-    def _forward(self, x: Any, train: bool) -> tuple[Any, Any]:
-        """``(logits, kl)`` of a batch of binary rows; ``kl`` is 0 for the DAE."""
-        raise NotImplementedError
-
-    # ------------------------------------------------------------------ training
-    def _epochs(self, train: Interactions, n_epochs: int, validation: Interactions | None) -> None:
-        torch = require_torch()
-        matrix = self._binary(train)
-        source = self._rows_source(matrix)
-        rows = np.flatnonzero(np.diff(matrix.indptr))  # users with at least one positive
-        if self._touched is not None and self.partial_rows == "touched":
-            rows = np.intersect1d(rows, self._touched[0], assume_unique=True)  # their users
-
-        def epoch() -> float:
-            total = 0.0
-            for batch in self._shuffled(rows, self._batch_size(len(rows))):
-                x = source(batch)
-                logits, kl = self._forward(x, train=True)
-                nll = -(torch.log_softmax(logits, dim=1) * x).sum(1).mean()
-                self._step(nll + self._beta() * kl + self.weight_decay * self._penalty())
-                self._updates += 1
-                total += float(nll.detach()) * len(batch)
-            return total / max(len(rows), 1)
-
-        validate = None
-        if validation is not None and len(validation):
-            validate = self._validator(train, source, validation)
-        self._run(n_epochs, epoch, validate, self._params)
-
-    def _beta(self) -> float:
-        return 0.0
-
-    def _batch_size(self, n_rows: int) -> int:
-        """``batch_size``, or by default ``⌈n_rows / 10⌉`` clipped to ``[100, 500]``: the
-        paper's 500 users per update on large data (ML-20M: ~230 updates per epoch), 100
-        on small data (ML-100K, ml-latest-small: 6–10 updates per epoch instead of 1–2)."""
-        if self.batch_size is not None:
-            return self.batch_size
-        return min(500, max(100, math.ceil(n_rows / 10)))
-
-    def _validator(self, train: Interactions, source: Any, validation: Interactions) -> Any:
-        """``-nDCG@100`` of the validation users' held-out positives, ranked among the
-        items they have not rated in ``train`` (lower is better, for
-        :class:`EarlyStopping`)."""
-        torch = require_torch()
-        from recdyn.metrics.offline import ndcg_topn
-
-        users = np.unique(validation.user)
-        rows = np.searchsorted(users, validation.user)
-        relevant = sp.csr_array(
-            (np.ones(len(validation), bool), (rows, validation.item)),
-            shape=(len(users), self.n_items_),
-        )
-        seen = train.to_csr(self.n_users_, self.n_items_, values=np.ones(len(train), bool))
-        seen = seen[users]
-
-        def validate() -> float:
-            with torch.no_grad():
-                logits, _ = self._forward(source(users), train=False)
-            return -ndcg_topn(logits.float().cpu().numpy(), relevant, k=100, exclude=seen)
-
-        return validate
-
-    def _build(self, train: Interactions) -> None:
-        raise NotImplementedError
-
-    # ------------------------------------------------------------------ scoring
-    def _refresh(self, data: Interactions) -> None:
-        self._score_source = self._rows_source(self._binary(data))
-
-    def _score_rows(self, users: np.ndarray) -> Any:
-        torch = require_torch()
-        with torch.no_grad():
-            logits, _ = self._forward(self._score_source(users), train=False)
-        return logits
-
-
-class MultVAE(_MultAutoencoder):
+class MultVAE(MultinomialAutoencoder):
     r"""Mult-VAE\ :sup:`PR` (Liang, Krishnan, Hoffman & Jebara 2018, "Variational
     Autoencoders for Collaborative Filtering", WWW; code ``dawenl/vae_cf``).
 
@@ -272,6 +49,9 @@ class MultVAE(_MultAutoencoder):
     "ratings of four or higher" on integer 1–5 scales (its code keeps ``rating > 3.5``;
     on half-star scales such as ml-latest-small, 3.5 counts here). Other ratings are
     ignored. A user without a click is scored from the empty row (a popularity prior).
+    Implicit data (every rating 1) needs ``threshold=1``: ``fit`` on data with no rating
+    ≥ ``threshold`` raises :class:`~recdyn.errors.InvalidParameterError` saying so, instead
+    of training on empty rows (whose scores would be random).
 
     **Early stopping** (the paper's protocol: select the epoch with the best validation
     nDCG@100 over held-out users): pass ``fit(..., validation=heldout)`` — ratings of
@@ -341,7 +121,7 @@ class MultVAE(_MultAutoencoder):
     validation_users : users (int) or fraction of eligible users (float) held out for
         early stopping when ``fit`` gets no ``validation`` (0: none). patience : epochs
         without improvement before stopping (20).
-    device, seed, verbose : see :class:`~recdyn.recommenders.neural._torch.TorchRecommender`.
+    device, seed, verbose : see :class:`~recdyn.recommenders.neural.base.TorchRecommender`.
     warm_start : ``partial_fit`` continues training for ``partial_epochs`` epochs on the
         data seen (default); ``False`` refits from scratch.
     partial_rows : users trained by a warm ``partial_fit``: ``"touched"`` (default) those
@@ -362,45 +142,13 @@ class MultVAE(_MultAutoencoder):
     def __init__(
         self,
         *,
-        hidden: int = 600,
-        latent: int = 200,
-        dropout: float = 0.5,
-        beta_cap: float = 0.5,
-        total_anneal_steps: int = 0,
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        n_epochs: int = 200,
-        batch_size: int | None = None,
-        threshold: float = 3.5,
-        validation_users: int | float = 0,
-        patience: int = 20,
-        partial_rows: str = "touched",
-        device: str = "cpu",
-        seed: int | None = None,
-        verbose: bool = False,
-        warm_start: bool = True,
-        partial_epochs: int = 1,
+        hidden: Annotated[int, Interval(Integral, 0, None)] = 600,
+        latent: Annotated[int, Interval(Integral, 1, None)] = 200,
+        beta_cap: Annotated[float, Interval(Real, 0, None)] = 0.5,
+        total_anneal_steps: Annotated[int, Interval(Integral, 0, None)] = 0,
+        **inherited: Any,  # dropout, lr, …: MultinomialAutoencoder's and TorchRecommender's
     ) -> None:
-        self.hidden = check_int("hidden", hidden, low=0)
-        self.latent = check_int("latent", latent, low=1)
-        self.beta_cap = check_float("beta_cap", beta_cap, low=0)
-        self.total_anneal_steps = check_int("total_anneal_steps", total_anneal_steps, low=0)
-        self._set_common(
-            dropout=dropout,
-            lr=lr,
-            weight_decay=weight_decay,
-            n_epochs=n_epochs,
-            batch_size=batch_size,
-            threshold=threshold,
-            validation_users=validation_users,
-            patience=patience,
-            partial_rows=partial_rows,
-            device=device,
-            seed=seed,
-            verbose=verbose,
-            warm_start=warm_start,
-            partial_epochs=partial_epochs,
-        )
+        pass  # checked and stored by the base (recdyn.params.Parametrized)
 
     def _build(self, train: Interactions) -> None:
         n, h, k = self.n_items_, self.hidden, self.latent
@@ -428,7 +176,7 @@ class MultVAE(_MultAutoencoder):
         return self._layers(z, encoder, 2 * encoder - 1), kl
 
 
-class MultDAE(_MultAutoencoder):
+class MultDAE(MultinomialAutoencoder):
     r"""Mult-DAE (Liang, Krishnan, Hoffman & Jebara 2018, WWW): the denoising
     autoencoder with a multinomial likelihood of the same paper,
 
@@ -454,42 +202,17 @@ class MultDAE(_MultAutoencoder):
     takes 0.03 s on 2 CPU threads).
     """
 
+    default_overrides: ClassVar[dict[str, Any]] = dict(
+        weight_decay=2e-5, batch_size=500, partial_epochs=2
+    )
+
     def __init__(
         self,
         *,
-        hidden: int = 200,
-        dropout: float = 0.5,
-        lr: float = 1e-3,
-        weight_decay: float = 2e-5,
-        n_epochs: int = 200,
-        batch_size: int | None = 500,
-        threshold: float = 3.5,
-        validation_users: int | float = 0,
-        patience: int = 20,
-        partial_rows: str = "touched",
-        device: str = "cpu",
-        seed: int | None = None,
-        verbose: bool = False,
-        warm_start: bool = True,
-        partial_epochs: int = 2,
+        hidden: Annotated[int, Interval(Integral, 1, None)] = 200,
+        **inherited: Any,  # dropout, lr, …: MultinomialAutoencoder's and TorchRecommender's
     ) -> None:
-        self.hidden = check_int("hidden", hidden, low=1)
-        self._set_common(
-            dropout=dropout,
-            lr=lr,
-            weight_decay=weight_decay,
-            n_epochs=n_epochs,
-            batch_size=batch_size,
-            threshold=threshold,
-            validation_users=validation_users,
-            patience=patience,
-            partial_rows=partial_rows,
-            device=device,
-            seed=seed,
-            verbose=verbose,
-            warm_start=warm_start,
-            partial_epochs=partial_epochs,
-        )
+        pass  # checked and stored by the base (recdyn.params.Parametrized)
 
     def _build(self, train: Interactions) -> None:
         self._init_layers([(self.n_items_, self.hidden), (self.hidden, self.n_items_)])

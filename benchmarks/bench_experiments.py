@@ -14,7 +14,7 @@ ways, each end to end (process start-up included), ``--repeat`` times (median re
 * **ray**: ``run_experiment(..., backend="ray", workers=workers)``, which starts a local
   Ray instance with ``workers`` CPUs and shuts it down after the run.
 * **ray, already running**: the same after
-  ``recdyn.experiments.executors.ray_pool.start_local(workers)`` in this process — Ray
+  ``recdyn.engine.ray_pool.start_local(workers)`` in this process — Ray
   started as ``run_experiment`` starts it, with its first workers up — as on a cluster,
   where Ray is up before the study starts; that start and the ``ray.shutdown`` after the
   run are not timed.
@@ -106,7 +106,7 @@ def _cpu() -> float:
 
 def hand_loop(plan: Any, workers: int) -> tuple[float, float]:
     """(wall, CPU) seconds."""
-    from recdyn.experiments.executors.base import single_threaded_env
+    from recdyn.engine.workers import single_threaded_env
 
     chunks = [list(plan.tasks[i::workers]) for i in range(workers)]
     start, cpu = time.perf_counter(), _cpu()
@@ -159,7 +159,7 @@ def ray_running(plan: Any, workers: int) -> tuple[float, float]:
     """(wall, CPU) seconds; CPU of every Ray process (Linux), else NaN."""
     import ray
 
-    from recdyn.experiments.executors.ray_pool import start_local
+    from recdyn.engine.ray_pool import start_local
 
     start_local(workers)  # as run_experiment starts it, but untimed
     try:

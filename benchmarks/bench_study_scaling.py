@@ -6,6 +6,10 @@ the unit times recorded in a run directory. Two uses::
     # predicted wall time of the full study (10 trials) on 1 … 128 workers, from a run
     python benchmarks/bench_study_scaling.py --dirs runs/ovo/runs/topics-dynamic-v1 --trials 10
 
+    # several environments: all on one pool (as the study runs them) and, for comparison,
+    # one after the other with a pool each
+    python benchmarks/bench_study_scaling.py --dirs runs/ovo/runs/* --trials 10 --workers 2
+
     # check the model on this machine: the quick offline-vs-online study on topics-dynamic
     # with 1 worker, then 2 (local, and Ray when installed); prediction vs measurement
     python benchmarks/bench_study_scaling.py --measure --repeat 3
@@ -30,14 +34,17 @@ from pathlib import Path
 def predicted(dirs: list[str], trials: int | None, workers: list[int]) -> None:
     from recdyn.experiments.scaling import scaling_table
 
-    table = scaling_table(dirs, workers=workers, trials=trials)
     print(f"predicted from {', '.join(dirs)}" + (f", {trials} trials" if trials else ""))
-    print(f"{'workers':>8} {'wall':>10} {'speed-up':>9} {'efficiency':>10} {'bound':>10}")
-    for r in table.itertuples(index=False):
-        print(
-            f"{r.workers:>8} {r.wall_s / 60:>8.1f} m {r.speedup:>9.2f} {r.efficiency:>10.2f} "
-            f"{r.bound_s / 60:>8.1f} m"
-        )
+    pools = [(True, "one pool")] + ([(False, "a pool each, in turn")] if len(dirs) > 1 else [])
+    for one_pool, label in pools:
+        table = scaling_table(dirs, workers=workers, trials=trials, one_pool=one_pool)
+        print(f"{label}:")
+        print(f"{'workers':>8} {'wall':>10} {'speed-up':>9} {'efficiency':>10} {'bound':>10}")
+        for r in table.itertuples(index=False):
+            print(
+                f"{r.workers:>8} {r.wall_s / 60:>8.1f} m {r.speedup:>9.2f} "
+                f"{r.efficiency:>10.2f} {r.bound_s / 60:>8.1f} m"
+            )
 
 
 def _study_wall(backend: str, workers: int, out: Path) -> tuple[float, Path]:

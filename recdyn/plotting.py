@@ -1,4 +1,7 @@
-"""Figures of simulation metrics (matplotlib, headless-safe)."""
+"""Figures of one simulated trajectory's metrics (``Trajectory.plot``; matplotlib,
+headless-safe). Titles come from :mod:`recdyn.reporting.labels`; the moving average has
+the one default window of every report (:func:`~recdyn.reporting.results.default_smooth`).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
-_LABELS = {
-    "mean_rating": "mean rating of recommended items",
-    "regret": "regret vs. oracle",
-    "rmse": "RMSE on recommended items",
-    "distinct_items": "distinct items shown",
-    "n_ratings": "ratings received",
-}
+from recdyn.reporting.figures import style_axes
+from recdyn.reporting.labels import metric_title
+from recdyn.reporting.results import default_smooth
 
 
 def plot_metrics(
@@ -27,7 +26,8 @@ def plot_metrics(
     """One panel per metric over ``step``; one line per value of column ``by`` if given.
 
     Per-step values are drawn faintly with a centred moving average over ``smooth`` steps
-    on top (default ``max(1, T // 20)``; ``1`` draws the raw series only).
+    on top (default :func:`~recdyn.reporting.results.default_smooth` of the series'
+    length; ``1`` draws the raw series only).
     """
     import matplotlib
 
@@ -45,17 +45,15 @@ def plot_metrics(
         for g, (label, part) in enumerate(groups):
             part = part.sort_values("step")
             color = f"C{g % 10}"
-            window = smooth or max(1, part[name].notna().sum() // 20)
+            window = smooth or default_smooth(part[name].notna().sum())
             if window > 1:
                 ax.plot(part["step"], part[name], lw=0.8, alpha=0.3, color=color)
                 trend = part[name].rolling(window, center=True, min_periods=1).mean()
                 ax.plot(part["step"], trend, lw=1.8, color=color, label=label)
             else:
                 ax.plot(part["step"], part[name], lw=1.2, color=color, label=label)
-        ax.set_title(_LABELS.get(name, name), fontsize=10)
-        ax.set_xlabel("step")
-        ax.grid(alpha=0.3)
-        ax.spines[["top", "right"]].set_visible(False)
+        ax.set_title(metric_title(name), fontsize=10)
+        style_axes(ax, steps=True)
         if by and j == 0:
             ax.legend(fontsize=8, title=by, title_fontsize=8)
     if title:

@@ -17,18 +17,19 @@ from typer.testing import CliRunner
 
 from recdyn.cli import app
 from recdyn.errors import InvalidParameterError
-from recdyn.experiments._html import fmt_ci
-from recdyn.experiments.report import (
-    build_report,
-    rank_correlations,
-    spearman,
-    step_stats,
-    summary_table,
-    with_labels,
-    write_report,
-)
+from recdyn.experiments.report import build_report, write_report
 from recdyn.experiments.runner import TaskOutput
 from recdyn.experiments.store import FORMAT, Store
+from recdyn.reporting.formatting import fmt_ci_column, fmt_column
+from recdyn.reporting.results import (
+    rank_correlations,
+    step_stats,
+    trial_series,
+    trial_summary,
+    trial_table,
+    with_labels,
+)
+from recdyn.reporting.stats import spearman
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 ENVS = ("topics-dynamic-v1", "latent-static-v1")
@@ -159,17 +160,22 @@ def test_page_embeds_every_figure_and_fetches_nothing(report, page):
     assert not re.search(r"<(link|script)\b", page)  # no style sheets or scripts to load
 
 
-def test_page_shows_summary_values_spec_and_run(run_dir, page):
+def test_page_shows_summary_values_spec_and_run(run_dir, report, page):
     results = pd.concat(pd.read_parquet(p) for p in (run_dir / "tasks").glob("*.parquet"))
     cell = results[(results.environment == ENVS[0]) & (results.recommender == "item-knn")]
     per_trial = cell.groupby("trial")["mean_rating"].mean().to_numpy()
     mean = per_trial.mean()
     ci = stats.t.ppf(0.975, TRIALS - 1) * per_trial.std(ddof=1) / math.sqrt(TRIALS)
     assert 3.9 < mean < 4.1 and 0 < ci < 0.2
-    assert fmt_ci(mean, ci) in page
+    column = report.summary[report.summary["quantity"] == "run_mean_rating"].reset_index()
+    i = column.index[(column.environment == ENVS[0]) & (column.label == "item-knn")][0]
+    text = fmt_ci_column(list(column["mean"]), list(column["ci"]))[i]
+    shown_mean, shown_ci = map(float, text.split(" ± "))
+    assert text in page and shown_mean == pytest.approx(mean, abs=1e-3)
+    assert shown_ci == pytest.approx(ci, abs=1e-3)
     assert "tuned: k=50" in page
-    # the spec, as TOML, escaped
-    assert "name = &quot;offline-vs-online&quot;" in page
+    # the spec, as TOML (tomli-w), escaped
+    assert "name = &#34;offline-vs-online&#34;" in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>" not in page
     assert "<title>offline-vs-online — recdyn report</title>" in page
     assert "18 done" in page and "test-host" in page and "200.0 s in 1 run" in page
@@ -231,17 +237,20 @@ def tiny(values: dict[int, list[float]]) -> pd.DataFrame:
 
 
 def test_step_ci_is_student_t_across_trials():
-    out = step_stats(tiny({0: [1.0, 2.0], 1: [2.0, 2.0], 2: [3.0, 2.0]}), "mean_rating")
+    out = step_stats(
+        trial_series(tiny({0: [1.0, 2.0], 1: [2.0, 2.0], 2: [3.0, 2.0]}), "mean_rating")
+    )
     # step 1: values 1, 2, 3 -> mean 2, s = 1, t_{0.975, 2} = 4.302653 -> 4.302653 / sqrt(3)
     assert out["mean"].tolist() == [2.0, 2.0]
     assert out["ci"].tolist() == pytest.approx([2.484138, 0.0], abs=1e-6)
     assert out["n"].tolist() == [3, 3]
-    one = step_stats(tiny({0: [1.0, 2.0]}), "mean_rating")
+    one = step_stats(trial_series(tiny({0: [1.0, 2.0]}), "mean_rating"))
     assert one["ci"].isna().all()  # undefined with a single trial
 
 
 def test_summary_over_run_and_final_step():
-    summary = summary_table(tiny({0: [1.0, 3.0], 1: [3.0, 5.0]})).set_index("quantity")
+    trials = trial_table(tiny({0: [1.0, 3.0], 1: [3.0, 5.0]}))
+    summary = trial_summary(trials).set_index("quantity")
     # over run: trial means 2 and 4; final: 3 and 5; s = sqrt(2), t_{0.975, 1} = 12.706205
     assert summary.loc["run_mean_rating", "mean"] == 3.0
     assert summary.loc["final_mean_rating", "mean"] == 4.0
@@ -250,8 +259,8 @@ def test_summary_over_run_and_final_step():
 
 
 def test_smoothing_is_a_centred_moving_average_per_trial():
-    out = step_stats(tiny({0: [0.0, 3.0, 0.0, 3.0, 0.0]}), "mean_rating", smooth=3)
-    assert out["mean"].tolist() == pytest.approx([1.5, 1.0, 2.0, 1.0, 1.5])
+    out = trial_series(tiny({0: [0.0, 3.0, 0.0, 3.0, 0.0]}), "mean_rating", smooth=3)
+    assert out["value"].tolist() == pytest.approx([1.5, 1.0, 2.0, 1.0, 1.5])
 
 
 def test_spearman_of_a_perfect_monotone_relation():
@@ -272,7 +281,7 @@ def test_rank_correlations_per_environment():
             t["task_id"] = t["task_id"] + f"-{env}{i}"
             t["offline_ndcg@20"] = sign * level**2
             rows.append(t)
-    corr = rank_correlations(summary_table(pd.concat(rows)), "mean_rating")
+    corr = rank_correlations(trial_summary(trial_table(pd.concat(rows))), "mean_rating")
     assert corr.set_index("environment")["rho"].to_dict() == pytest.approx({"a": 1.0, "b": -1.0})
     assert (corr["n"] == 4).all()
 
@@ -288,6 +297,71 @@ def test_labels_name_hyperparameters_and_policies_only_when_they_vary():
     assert sorted(set(with_labels(frame)["label"])) == ["knn (k=10)", "knn (k=50)", "pop"]
     frame.loc[frame.task_id == "c", "policy"] = "softmax"
     assert "pop · softmax" in set(with_labels(frame)["label"])
+
+
+def test_spearman_p_is_the_exact_share_of_repairings_with_ties():
+    import itertools
+
+    x, y = np.array([1.0, 2.0, 2.0, 3.0, 5.0]), np.array([0.3, 0.1, 0.4, 0.4, 0.9])
+    rho, p = spearman(x, y)
+    rx, ry = stats.rankdata(x) - 3, stats.rankdata(y) - 3
+    null = [np.dot(rx, perm) / (np.linalg.norm(rx) * np.linalg.norm(ry)) for perm in
+            itertools.permutations(ry)]  # fmt: skip
+    assert rho == pytest.approx(stats.spearmanr(x, y).statistic)
+    assert p == np.mean(np.abs(null) >= abs(rho) - 1e-12)
+
+
+# ---------------------------------------------------------------------- a reader's view
+def test_bands_stay_inside_the_valid_range():
+    from recdyn.reporting.figures import clipped
+    from recdyn.reporting.labels import valid_range
+
+    assert valid_range("regret") == (0.0, math.inf)
+    assert valid_range("rmse")[0] == 0.0 and valid_range("offline_ndcg@20") == (0.0, 1.0)
+    assert valid_range("mean_rating", (1.0, 5.0)) == (1.0, 5.0)
+    lo, hi = clipped([0.05, 4.9], [0.2, 0.3], (0.0, math.inf))
+    assert lo.tolist() == [0.0, pytest.approx(4.6)] and hi.tolist() == pytest.approx([0.25, 5.2])
+    lo, hi = clipped([4.9], [0.3], valid_range("mean_rating", (1.0, 5.0)))
+    assert hi.tolist() == [5.0]
+
+
+def test_few_trials_are_drawn_as_their_own_lines_many_as_a_band():
+    from matplotlib.collections import PolyCollection
+
+    from recdyn.reporting.figures import Style, draw_trials, pyplot, style_axes, trials_note
+
+    plt = pyplot()
+    for n, lines, bands in ((3, 4, 0), (5, 1, 1)):
+        series = trial_series(tiny({t: [1.0 + t, 2.0, 3.0] for t in range(n)}), "mean_rating")
+        fig, ax = plt.subplots()
+        draw_trials(ax, series, Style((0.0, 0.0, 1.0)), (1.0, 5.0))
+        style_axes(ax, steps=True)
+        assert len(ax.lines) == lines  # each trial + the mean, or the mean alone
+        assert sum(isinstance(c, PolyCollection) for c in ax.collections) == bands
+        assert ax.xaxis.get_major_locator()._integer  # integer step ticks
+        plt.close(fig)
+    assert trials_note([3]) == "thin lines: each of the 3 trials, thick line: their mean"
+    assert trials_note([10]) == "mean and 95% CI over 10 trials"
+
+
+def test_a_table_column_has_one_number_of_decimals(page):
+    assert fmt_column([0.95, 0.0012, float("nan")]) == ["0.9500", "0.0012", "—"]
+    assert fmt_column([3, 40]) == ["3", "40"]
+    assert fmt_column([0.08, 1e-9]) == ["0.08000", "<0.00001"]
+    summary = page.split('id="summary"')[1].split("</table>")[0]
+    columns: dict[int, set[int]] = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", summary, flags=re.S):
+        for i, cell in enumerate(re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)[3:]):
+            decimals = {len(n.split(".")[1]) for n in re.findall(r"[\d.]+", cell) if "." in n}
+            columns.setdefault(i, set()).update(decimals)
+    assert len(columns) == 8  # 3 metrics × (over run, final step) + 2 offline
+    assert all(len(d) == 1 for d in columns.values()), columns
+
+
+def test_versions_name_every_library_including_missing_ones(page):
+    versions = page.split('id="run"')[1]
+    assert "recdyn" in versions and "0.1.0" in versions
+    assert re.search(r"<td>ray</td><td>not installed</td>", versions)
 
 
 # ---------------------------------------------------------------------- errors

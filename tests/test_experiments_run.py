@@ -21,7 +21,9 @@ import pytest
 from typer.testing import CliRunner
 
 from recdyn.cli import app
+from recdyn.engine import THREAD_VARS, DirectoryLock, Feed, LocalPool
 from recdyn.environments.presets import environments
+from recdyn.errors import InvalidParameterError
 from recdyn.experiments import (
     CorruptResultWarning,
     DirectoryBusyError,
@@ -35,10 +37,9 @@ from recdyn.experiments import (
     run_experiment,
     run_task,
 )
-from recdyn.experiments.executors import THREAD_VARS, Feed, LocalPool
 from recdyn.experiments.resolved import differences
+from recdyn.experiments.result_files import read_resolved
 from recdyn.experiments.runner import resolved_params
-from recdyn.experiments.store import read_resolved
 from recdyn.policies import make as make_policy
 from recdyn.recommenders.registry import recommenders
 
@@ -126,7 +127,7 @@ def test_ray_backend_gives_identical_tables_and_loses_only_failed_tasks(
     import ray
     from ray import cloudpickle
 
-    from recdyn.experiments.executors.ray_pool import RayPool
+    from recdyn.engine.ray_pool import RayPool
 
     module = sys.modules[__name__]
     cloudpickle.register_pickle_by_value(module)  # Ray's workers cannot import this file
@@ -151,6 +152,20 @@ def test_ray_backend_gives_identical_tables_and_loses_only_failed_tasks(
     pd.testing.assert_frame_equal(_numbers(local), _numbers(ray_tables), check_exact=True)
 
 
+#: A worker function for a run in another process: every unit runs as usual, except the
+#: tasks named in ``held``, which never end (until the run is killed).
+HOLDING = """
+import time
+from recdyn.engine import run_unit
+
+def hold(held, payload, report=None):
+    task = getattr(payload, "task", None)
+    if task is not None and task.task_id in held:
+        time.sleep(3600)
+    return run_unit(payload, report)
+"""
+
+
 def test_a_run_killed_midway_resumes_to_the_uninterrupted_results(tmp_path):
     spec = _spec(
         tmp_path,
@@ -161,25 +176,37 @@ def test_a_run_killed_midway_resumes_to_the_uninterrupted_results(tmp_path):
         '[[recommenders]]\nname = "mf-sgd"\nparams = { n_factors = 8, n_epochs = 10 }\n',
     )
     out = tmp_path / "out"
+    # The first five tasks (in feed order) finish; every later one is held, so the kill
+    # lands between them whatever the machine's speed.
+    plan = make_plan(load_spec(spec))
+    first, held = plan.tasks[:5], [t.task_id for t in plan.tasks[5:]]
+    (tmp_path / "holding.py").write_text(HOLDING)
+    script = (
+        f"import functools, sys; sys.path.insert(0, {str(tmp_path)!r})\n"
+        "from holding import hold\n"
+        "from recdyn.engine import LocalPool\n"
+        "from recdyn.experiments import run_experiment\n"
+        f"with LocalPool(2, functools.partial(hold, {held!r})) as pool:\n"
+        f"    run_experiment({str(spec)!r}, {str(out)!r}, pool=pool)\n"
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "recdyn", "run", str(spec), "--out", str(out), "-w", "2", "-q"],
+        [sys.executable, "-c", script],
         cwd=REPO,
         start_new_session=True,  # its own process group: SIGKILL takes the workers too
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 120
-    while not list(out.glob("tasks/*.parquet")):
+    while {p.stem for p in out.glob("tasks/*.parquet")} != {t.task_id for t in first}:
         assert proc.poll() is None, proc.stderr.read().decode()
         assert time.monotonic() < deadline
-        time.sleep(0.005)
+        time.sleep(0.01)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     proc.stderr.close()
 
-    plan = make_plan(load_spec(spec))
     finished = {p.stem for p in (out / "tasks").glob("*.parquet")}
-    assert 0 < len(finished) < len(plan.tasks), "the kill came too late to test anything"
+    assert finished == {t.task_id for t in first}
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a clean kill leaves nothing half-written
         partial = load_results(out)
@@ -227,6 +254,49 @@ def test_one_run_writes_a_directory_at_a_time(tmp_path):
     holder.close()
     assert run_experiment(spec, out, workers=1).completed == 1
     assert run_experiment(spec, out, workers=1).skipped == 1  # released after each run
+
+
+@pytest.mark.parametrize(
+    "written", ["the lock", "the result folders", "a temporary manifest", "the manifest"]
+)
+def test_the_loser_of_two_runs_started_together_is_always_told_it_is_busy(tmp_path, written):
+    # The winner of two runs started at the same moment holds the lock and has written
+    # this much of the directory when the loser looks at it: the loser is refused as busy
+    # (not as "not a recdyn directory"), and nothing of the winner's is touched.
+    body = f'steps = 2\n[[environments]]\npreset = "topics-static-v1"\noverrides = {TINY}\n'
+    spec = _spec(tmp_path, "race", body + '[[recommenders]]\nname = "toppop"\n')
+    out = tmp_path / "out"
+    winner = DirectoryLock(out)
+    if written != "the lock":
+        for sub in ("tasks", "interactions", "tuning"):
+            (out / sub).mkdir()
+    if written == "a temporary manifest":
+        (out / ".manifest.json.tmp").write_text('{"format": ')
+    if written == "the manifest":
+        (out / "manifest.json").write_text("{}")  # not even complete JSON is read
+    before = sorted(p.name for p in out.iterdir())
+    with pytest.raises(DirectoryBusyError, match="being written by another run"):
+        run_experiment(spec, out, workers=1)
+    refused = CliRunner().invoke(app, ["run", str(spec), "--out", str(out), "-q"])
+    assert refused.exit_code == 2 and "being written by another run" in refused.output
+    assert sorted(p.name for p in out.iterdir()) == before
+    winner.release()
+
+
+def test_a_run_killed_as_it_started_leaves_a_directory_that_can_be_reused(tmp_path):
+    body = f'steps = 2\n[[environments]]\npreset = "topics-static-v1"\noverrides = {TINY}\n'
+    spec = _spec(tmp_path, "restart", body + '[[recommenders]]\nname = "toppop"\n')
+    out = tmp_path / "out"
+    for sub in ("tasks", "interactions", "tuning"):
+        (out / sub).mkdir(parents=True)
+    (out / ".lock").write_text("recdyn pid 1 on elsewhere")
+    (out / ".manifest.json.tmp").write_text('{"format": ')
+    assert run_experiment(spec, out, workers=1).completed == 1
+    (out / "tasks" / "mine.txt").write_text("not a result")
+    (out / "manifest.json").unlink()
+    with pytest.raises(Exception, match="not a recdyn experiment directory"):
+        run_experiment(spec, out, workers=1)
+    assert (out / ".lock").exists()  # it was there before: left as found
 
 
 def test_a_changed_spec_is_refused_unless_forced(tmp_path):
@@ -411,15 +481,21 @@ def _die_on_request(payload: str, report=None) -> str | dict[str, str | None]:
         os._exit(3)
     if payload == "raise":
         raise RuntimeError("bad input")
-    if payload == "slow":
-        time.sleep(3.0)
+    if payload.startswith("wait:"):  # until the test creates the file named
+        gate, deadline = Path(payload[len("wait:") :]), time.monotonic() + 120
+        while not gate.exists():
+            assert time.monotonic() < deadline, "the test never opened the gate"
+            time.sleep(0.01)
+        return "waited"
     return payload.upper()
 
 
-def test_a_feed_grows_while_its_units_run():
+def test_a_feed_grows_while_its_units_run(tmp_path):
     # what run_experiment does with tuning jobs: the tasks of a finished job join the feed
-    # while a slower job still runs, and the run ends when the feed is closed
-    feed = Feed([("slow", "slow"), ("fast", "fast")])
+    # while a slower job still runs, and the run ends when the feed is closed. The slow
+    # job waits until the added task is done: the order is the test's, not the clock's.
+    gate = tmp_path / "gate"
+    feed = Feed([("slow", f"wait:{gate}"), ("fast", "fast")])
     finished = []
     with LocalPool(2, _die_on_request) as pool:
         for ev in pool.run(feed):
@@ -429,6 +505,8 @@ def test_a_feed_grows_while_its_units_run():
             if ev.key == "fast":
                 feed.add("added", "added")
                 feed.close()
+            if ev.key == "added":
+                gate.touch()
     assert finished == ["fast", "added", "slow"]
     with pytest.raises(RuntimeError, match="open and empty with nothing in flight"):
         list(LocalPool(1, _die_on_request).run(Feed()))
@@ -449,6 +527,9 @@ def test_a_dead_worker_costs_only_its_task():
 
 def test_bad_output_directories_are_refused(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
+    for file in (tmp_path / "notes.txt", tmp_path / "notes.txt" / "out"):
+        with pytest.raises(InvalidParameterError, match="is a file or lies under one"):
+            run_experiment(EXAMPLES / "quick.toml", file)
     with pytest.raises(Exception, match="not a recdyn experiment directory"):
         run_experiment(EXAMPLES / "quick.toml", tmp_path)
     with pytest.raises(Exception, match="not a recdyn experiment directory"):

@@ -13,8 +13,9 @@ from recdyn import studies
 from recdyn.cli import app
 from recdyn.errors import InvalidParameterError
 from recdyn.experiments import load_results, load_spec
-from recdyn.studies import _online_analysis, offline_vs_online
-from recdyn.studies.offline_vs_online import OfflineVsOnlineStudy, to_toml
+from recdyn.experiments.spec import dump_toml
+from recdyn.studies import _online_findings, offline_vs_online
+from recdyn.studies.offline_vs_online import OfflineVsOnlineStudy
 
 ENVS = ["topics-dynamic-v1", "topics-static-v1"]
 RECS = ["random", "toppop", "oracle", "mf-sgd", "item-knn", "user-knn"]
@@ -54,16 +55,31 @@ def test_outputs_exist(study_run):
     assert topics["step"].max() == 6 and topics["topic"].nunique() == 5
 
 
+#: Verdicts that reproduce the thesis at this module's size (quick sizes, the two topics
+#: environments, the six RECS, 6 steps, 2 trials, seed 0) — pinned, so a ✓ that turns ✗
+#: fails here. At this size "TopPop ≫ Random" and "TopPop pushes topics" are ✗ (6 steps
+#: are too few) and AutoRec, LLORMA and the two budget findings are not checkable (not
+#: run, not full size): those are required to be present, not pinned.
+REPRODUCED = (
+    "TopPop ≈ Random online on topics-static",
+    "ρ(offline ndcg@20, online mean rating) > 0 in every environment",
+    "ρ(offline rmse, online mean rating) < 0 in every environment",
+    "Diminishing returns: beyond some offline nDCG@20, online gains flatten",
+)
+PRESENT = ("TopPop ≫ Random", "TopPop pushes topics", "AutoRec", "LLORMA", "≤ 3 h", "≤ 1 day")
+
+
 def test_findings_carry_numbers(study_run):
     _, out, result = study_run
     frame = pd.read_csv(out / "findings.csv")
-    assert len(frame) == len(result.findings) >= 8
+    assert len(frame) == len(result.findings) == len(REPRODUCED) + len(PRESENT)
     for f in result.findings:
         assert re.search(r"\d\.\d", f.measured) or "not run" in f.measured, f
-        assert f.reproduced in (True, False, None)
-    claims = " ".join(f.claim for f in result.findings)
-    for word in ("TopPop ≫ Random", "TopPop ≈ Random", "4.5", "AutoRec", "LLORMA", "ρ("):
-        assert word in claims
+    verdicts = {f.claim: f for f in result.findings}
+    for claim in REPRODUCED:
+        assert verdicts[claim].reproduced is True, verdicts[claim]
+    for word in PRESENT:
+        assert any(word in claim for claim in verdicts), word
     by_claim = {f.claim: f for f in result.findings}
     # AutoRec and LLORMA were not part of this run: not checkable, said so
     autorec = next(f for c, f in by_claim.items() if c.startswith("AutoRec"))
@@ -164,7 +180,7 @@ def test_bad_arguments_name_the_choices():
         OfflineVsOnlineStudy(quick=True).run("unused", backend="dask")
 
 
-def test_to_toml_round_trips():
+def test_dump_toml_round_trips():
     data = {
         "experiment": {"name": "x", "steps": 3, "save_interactions": False},
         "environments": [{"preset": "topics-static-v1", "overrides": {"n_users": 60}}],
@@ -173,7 +189,8 @@ def test_to_toml_round_trips():
     }
     import tomllib
 
-    assert tomllib.loads(to_toml(data)) == data
+    assert tomllib.loads(dump_toml(data)) == data
+    assert tomllib.loads(dump_toml({**data, "seed_name": None})) == data  # None: left out
 
 
 def test_diminishing_returns_slopes():
@@ -181,9 +198,9 @@ def test_diminishing_returns_slopes():
     concave = pd.DataFrame(
         {"environment": "e", "ndcg@20": x, "mean_rating": [2.0, 2.5, 3.0, 3.4, 3.45, 3.5]}
     )
-    low, high = _online_analysis.diminishing_returns(concave, "e")
+    low, high = _online_findings.diminishing_returns(concave, "e")
     assert high < low
-    assert _online_analysis.diminishing_returns(concave.head(4), "e") is None
+    assert _online_findings.diminishing_returns(concave.head(4), "e") is None
 
 
 def test_cli_lists_and_rejects_unknown_study():
@@ -247,7 +264,7 @@ def test_every_environment_budget_is_judged_only_when_all_ran_in_full():
         ]
         return SimpleNamespace(scaling=pd.DataFrame(rows))
 
-    finding = _online_analysis._every_environment_budget_finding
+    finding = _online_findings._every_environment_budget_finding
     full, envs = OfflineVsOnlineStudy(), offline_vs_online.ENVIRONMENTS
     partial = finding(scaling(envs[:2], 10, 2.0), full)
     assert partial.reproduced is None and "not run: " + envs[2] in partial.measured

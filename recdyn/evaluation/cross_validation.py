@@ -1,18 +1,14 @@
-"""Offline evaluation: metrics of a fitted recommender on held-out pairs, k-fold
-cross-validation, and the process pool that runs folds (and grid configurations) in
-parallel with results that do not depend on the number of workers."""
+"""Offline evaluation: metrics of a fitted recommender on held-out pairs, and k-fold
+cross-validation, whose folds (and grid configurations) run in parallel on the executors
+of :mod:`recdyn.engine` with results that do not depend on the number of workers."""
 
 from __future__ import annotations
 
-import multiprocessing
+import functools
 import os
-import pickle
 import re
-import sys
 import time
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +18,7 @@ import pandas as pd
 from recdyn import seeding
 from recdyn._progress import advance, progress_bar
 from recdyn._validation import check_int
+from recdyn.engine.pools import make_pool
 from recdyn.environments.base import Environment
 from recdyn.errors import InvalidParameterError
 from recdyn.evaluation.splits import kfold_assignment
@@ -38,14 +35,6 @@ METRIC_HELP = (
 )
 _PATTERN = re.compile(
     r"^(rmse|mae|mrr|(ndcg|ndcg_exp|ndcg_topn|recall|precision|map|coverage|mrr)@(\d+))$"
-)
-_THREAD_VARS = (
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "NUMBA_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
 )
 
 
@@ -157,7 +146,7 @@ def resolve_data(
         )
     n_users = data.n_users_seen if n_users is None else check_int("n_users", n_users, low=1)
     n_items = data.n_items_seen if n_items is None else check_int("n_items", n_items, low=1)
-    data._check_shape(n_users, n_items)
+    data.check_shape(n_users, n_items)
     return data, n_users, n_items, env
 
 
@@ -224,56 +213,10 @@ def run_fold(job: FoldJob, config: int, fold: int) -> dict[str, Any]:
     return row
 
 
-_WORKER_JOB: FoldJob | None = None
-
-
-def _init_worker(job: FoldJob) -> None:
-    global _WORKER_JOB
-    for var in _THREAD_VARS:
-        os.environ[var] = "1"
-    _WORKER_JOB = job
-
-
-def _worker_run(config: int, fold: int) -> dict[str, Any]:
-    assert _WORKER_JOB is not None
-    return run_fold(_WORKER_JOB, config, fold)
-
-
-@contextmanager
-def _single_threaded_children() -> Iterator[None]:
-    """Spawned workers inherit the environment: BLAS/OpenMP/numba read these variables when
-    they load, before any code of ours runs in the worker, so set them in the parent."""
-    saved = {var: os.environ.get(var) for var in _THREAD_VARS}
-    os.environ.update({var: "1" for var in _THREAD_VARS})
-    try:
-        yield
-    finally:
-        for var, value in saved.items():
-            if value is None:
-                os.environ.pop(var, None)
-            else:
-                os.environ[var] = value
-
-
-@contextmanager
-def _main_not_reimported(needed: bool) -> Iterator[None]:
-    """Spawned workers normally re-run the parent's ``__main__`` script, which fails (and
-    can hang the pool) when a script calls us without an ``if __name__ == "__main__":``
-    guard. Our workers need nothing from ``__main__`` unless the job pickles a class defined
-    there, so hide the script from multiprocessing while the workers start."""
-    main = sys.modules.get("__main__")
-    if needed or main is None:
-        yield
-        return
-    saved = {a: main.__dict__[a] for a in ("__file__", "__spec__") if a in main.__dict__}
-    main.__dict__.pop("__file__", None)
-    main.__spec__ = None
-    try:
-        yield
-    finally:
-        main.__dict__.update(saved)
-        if "__spec__" not in saved:
-            del main.__spec__
+def run_fold_unit(job: FoldJob, unit: tuple[int, int], report: Callable | None = None) -> dict:
+    """What a worker runs for the unit ``(config, fold)``: :func:`run_fold`. ``job`` is
+    bound with :func:`functools.partial`, so it travels once per worker, not per unit."""
+    return run_fold(job, *unit)
 
 
 def run_jobs(
@@ -282,15 +225,18 @@ def run_jobs(
     n_jobs: int,
     progress: bool = False,
     label: str = "cross-validation",
+    backend: str = "local",
 ) -> list[dict[str, Any]]:
     """Run ``run_fold(job, config, fold)`` for each task, in task order.
 
-    ``n_jobs > 1`` uses a pool of spawned processes (one thread each); results are the same
-    as with ``n_jobs = 1`` because every task derives its seed from its own ``(config,
-    fold)``, not from the order in which tasks finish (floating-point sums inside
-    multi-threaded BLAS may still differ in the last bits between one and many threads).
-    A recommender class defined in a script needs the script's
-    ``if __name__ == "__main__":`` guard, as with any use of multiprocessing.
+    ``n_jobs > 1`` runs them on ``n_jobs`` workers of ``backend`` (:mod:`recdyn.engine`:
+    spawned processes, one thread each, or Ray); results are the same as with
+    ``n_jobs = 1`` because every task derives its seed from its own ``(config, fold)``,
+    not from the order in which tasks finish (floating-point sums inside multi-threaded
+    BLAS may still differ in the last bits between one and many threads). A task that
+    raises stops the run with its exception. A recommender class defined in a script
+    needs the script's ``if __name__ == "__main__":`` guard, as with any use of
+    multiprocessing.
     """
     n_jobs = check_int("n_jobs", n_jobs, low=-1)
     if n_jobs == 0:
@@ -305,24 +251,15 @@ def run_jobs(
                 results[i] = run_fold(job, config, fold)
                 advance(bar)
         else:
-            ctx = multiprocessing.get_context("spawn")
-            workers = min(n_jobs, len(tasks))
-            with (
-                _single_threaded_children(),
-                ProcessPoolExecutor(
-                    workers, ctx, initializer=_init_worker, initargs=(job,)
-                ) as pool,
-            ):
-                with _main_not_reimported(b"__main__" in pickle.dumps(job)):
-                    futures = {pool.submit(_worker_run, c, f): i for i, (c, f) in enumerate(tasks)}
-                try:
-                    for fut in as_completed(futures):
-                        results[futures[fut]] = fut.result()
+            fn = functools.partial(run_fold_unit, job)
+            with make_pool(backend, min(n_jobs, len(tasks)), fn=fn) as pool:
+                for ev in pool.run((str(i), task) for i, task in enumerate(tasks)):
+                    if ev.kind == "failed":
+                        config, fold = tasks[int(ev.key)]
+                        ev.reraise(f"{label}, configuration {config}, fold {fold}")
+                    if ev.kind == "done":
+                        results[int(ev.key)] = ev.result
                         advance(bar)
-                except BaseException:
-                    for fut in futures:  # do not wait for the rest of the grid
-                        fut.cancel()
-                    raise
     finally:
         if bar is not None:
             bar[0].stop()

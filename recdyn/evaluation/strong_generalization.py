@@ -173,7 +173,7 @@ def strong_generalization_eval(
         )
     n_users = check_int("n_users", n_users, low=1)
     n_items = check_int("n_items", n_items, low=1)
-    data._check_shape(n_users, n_items)
+    data.check_shape(n_users, n_items)
     n_test = check_int("n_heldout_users", n_heldout_users, low=1)
     n_val = n_test if n_validation_users is None else n_validation_users
     n_val = check_int("n_validation_users", n_val, low=0)

@@ -1,8 +1,10 @@
 """Experiments at scale: a study is one TOML spec and one command.
 
 ``spec`` (TOML → validated pydantic models) → ``plan`` (tasks with seeds derived by name)
-→ ``executors`` (local processes or Ray) → ``store`` (one Parquet file per finished task,
-resumable) → :func:`load_results` (one tidy DataFrame) and ``recdyn report``.
+→ ``driver`` (the units fed to an executor of :mod:`recdyn.engine`: local processes or
+Ray; several experiments can share one pool, :func:`run_experiments`) → ``store`` (one
+Parquet file per finished task, resumable) → :func:`load_results` (one tidy DataFrame)
+and ``recdyn report``.
 
 >>> from recdyn.experiments import load_spec, make_plan, run_experiment, load_results
 >>> plan = make_plan(load_spec("examples/quick.toml"))     # doctest: +SKIP
@@ -10,7 +12,8 @@ resumable) → :func:`load_results` (one tidy DataFrame) and ``recdyn report``.
 >>> load_results("runs/quick").groupby("recommender").mean_rating.mean()  # doctest: +SKIP
 """
 
-from recdyn.experiments.executors import BACKENDS, RunResult, run_experiment
+from recdyn.engine.pools import BACKENDS
+from recdyn.experiments.driver import RunResult, run_experiment, run_experiments
 from recdyn.experiments.plan import Plan, Task, TuningJob, make_plan
 from recdyn.experiments.resolved import ResolvedParamsChangedError
 from recdyn.experiments.runner import STEP_COLUMNS, TASK_COLUMNS, run_task, run_tuning
@@ -46,6 +49,7 @@ __all__ = [
     "make_plan",
     "read_manifest",
     "run_experiment",
+    "run_experiments",
     "run_task",
     "run_tuning",
     "spec_hash",

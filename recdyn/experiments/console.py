@@ -1,10 +1,9 @@
-"""Terminal output of a study: the progress display of a run and the summary table.
+"""Terminal output of a run: its progress bars and its summary table.
 
-The summary gives, per environment × recommender config × policy, the mean over trials of
-each metric's per-trial mean over steps, with the half-width of a 95% confidence interval
-across trials, :math:`t_{0.975,\\,n-1}\\, s / \\sqrt{n}` (Student's t; ``n`` trials,
-``s`` their standard deviation). The thesis plots mean ± 2 standard errors, which is
-the same for many trials and narrower for few.
+The summary gives, per environment × recommender config × policy, each metric's mean
+over the run as mean ± 95% CI across trials — the ``run_<m>`` and ``offline_<m>``
+quantities of :func:`recdyn.reporting.results.trial_summary` (Student-t intervals,
+:mod:`recdyn.reporting.stats`), one number of decimals per column.
 """
 
 from __future__ import annotations
@@ -13,9 +12,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.progress import (
@@ -29,52 +26,45 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from recdyn.experiments.runner import STEP_COLUMNS, TASK_COLUMNS
+from recdyn.reporting.formatting import fmt_ci_column
+from recdyn.reporting.labels import OFFLINE_PREFIX
+from recdyn.reporting.results import CONFIG_KEYS, trial_summary, trial_table
 
-_GROUP = ["environment", "recommender", "params", "policy"]
 
-
-def metric_columns(results: pd.DataFrame) -> list[str]:
-    """Online metric columns, then ``offline_*`` columns, in table order."""
-    skip = {*TASK_COLUMNS, *STEP_COLUMNS}
-    cols = [c for c in results.columns if c not in skip]
-    return [c for c in cols if not c.startswith("offline_")] + [
-        c for c in cols if c.startswith("offline_")
+def wide_summary(results: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """One row per configuration (:data:`~recdyn.reporting.results.CONFIG_KEYS`) with
+    ``trials`` and, per metric ``m`` (online, then offline), the text ``mean ± ci`` of
+    its mean over the run; and the metric names, in column order."""
+    summary = trial_summary(trial_table(results))
+    summary = summary[~summary["quantity"].str.startswith("final_")].copy()
+    summary["metric"] = summary["quantity"].str.removeprefix("run_")
+    summary["text"] = ""
+    for _, part in summary.groupby("metric", sort=False):
+        summary.loc[part.index, "text"] = fmt_ci_column(list(part["mean"]), list(part["ci"]))
+    metrics = list(dict.fromkeys(summary["metric"]))
+    metrics = [m for m in metrics if not m.startswith(OFFLINE_PREFIX)] + [
+        m for m in metrics if m.startswith(OFFLINE_PREFIX)
     ]
+    wide = summary.pivot_table(
+        index=[*CONFIG_KEYS, "trials"], columns="metric", values="text", aggfunc="first",
+        sort=False,
+    )  # fmt: skip
+    return wide.reset_index(), metrics
 
 
-def summarize(results: pd.DataFrame) -> pd.DataFrame:
-    """One row per cell (environment, recommender, params, policy): ``trials`` and, per
-    metric, ``<metric>`` (mean over trials of the per-trial mean over steps) and
-    ``<metric>_ci95`` (half-width of the 95% CI across trials; NaN with one trial)."""
-    from scipy import stats
-
-    metrics = metric_columns(results)
-    if results.empty:
-        return pd.DataFrame(columns=[*_GROUP, "trials"])
-    per_trial = results.groupby([*_GROUP, "trial"], sort=False)[metrics].mean()
-    grouped = per_trial.groupby(level=_GROUP, sort=False)
-    n = grouped.size()
-    mean, sd = grouped.mean(), grouped.std(ddof=1)
-    tq = pd.Series(stats.t.ppf(0.975, np.maximum(n - 1, 1)), index=n.index).where(n > 1)
-    out = pd.DataFrame({"trials": n})
-    for m in metrics:
-        out[m] = mean[m]
-        out[f"{m}_ci95"] = tq * sd[m] / np.sqrt(n)
-    return out.reset_index()
-
-
-def summary_table(results: pd.DataFrame, title: str = "", width: int | None = None) -> Table:
-    """The :func:`summarize` table for the terminal: ``mean ± ci`` per metric."""
-    summary = summarize(results)
-    metrics = metric_columns(results)
+def summary_console_table(
+    results: pd.DataFrame, title: str = "", width: int | None = None
+) -> Table:
+    """The :func:`wide_summary` of a run as a terminal table (``mean ± ci`` per metric,
+    the CI on a second line)."""
+    summary, metrics = wide_summary(results)
     # params only where one recommender runs with several configurations
     per_rec = summary.groupby(["environment", "recommender", "policy"])["params"].nunique()
     show_params = bool(len(summary)) and bool((per_rec > 1).any())
     show_policy = bool(len(summary)) and summary["policy"].nunique() > 1
     table = Table(title=title or None, title_justify="left")
     # keep names on one line when the table still fits in ``width``; fold them otherwise
-    widest = {c: int(summary[c].str.len().max()) if len(summary) else 0 for c in _GROUP}
+    widest = {c: int(summary[c].str.len().max()) if len(summary) else 0 for c in CONFIG_KEYS}
     names = min(widest["environment"], 20) + min(widest["recommender"], 12)
     fits = width is None or names + 10 * len(metrics) + 12 <= width
     for col, most in (("environment", 20), ("recommender", 12)):
@@ -95,27 +85,28 @@ def summary_table(results: pd.DataFrame, title: str = "", width: int | None = No
         if show_policy:
             cells.append(r["policy"])
         cells.append(str(r["trials"]))
-        for m in metrics:
-            cells.append(_mean_ci(r.get(m), r.get(f"{m}_ci95")))
+        cells += [str(r.get(m, "—")).replace(" ± ", "\n±") for m in metrics]
         table.add_row(*cells)
     return table
 
 
-def _mean_ci(mean: Any, ci: Any) -> str:
-    if mean is None or mean != mean:
-        return "—"
-    if ci is None or ci != ci or ci == 0:  # one trial, or an offline metric of a shared state
-        return f"{mean:.3f}"
-    return f"{mean:.3f}\n±{ci:.3f}"
-
-
 class RunProgress:
-    """Progress bars of a run: tuning jobs, tasks, and steps inside the running tasks."""
+    """Progress bars of a run: tuning jobs, tasks, and steps inside the running tasks.
+
+    ``steps``: the steps of every task, or a mapping task key → its steps (a run of
+    several experiments)."""
 
     def __init__(
-        self, enabled: bool, n_tuning: int, n_tasks: int, steps: int, console: Console | None
+        self,
+        enabled: bool,
+        n_tuning: int,
+        n_tasks: int,
+        steps: int | dict[str, int],
+        console: Console | None,
     ) -> None:
-        self.steps = steps
+        self.steps = steps if isinstance(steps, dict) else None
+        self._each = steps if isinstance(steps, int) else 0
+        total = n_tasks * self._each if self.steps is None else sum(self.steps.values())
         self._done_steps: dict[str, int] = {}
         console = console or Console(stderr=True)
         self.progress = Progress(
@@ -132,7 +123,7 @@ class RunProgress:
             self.progress.add_task("tuning", total=n_tuning, status="") if n_tuning else None
         )
         self._tasks = self.progress.add_task("tasks", total=n_tasks, status="")
-        self._steps = self.progress.add_task("steps", total=n_tasks * steps, status="")
+        self._steps = self.progress.add_task("steps", total=total, status="")
         self._failed = 0
 
     def __enter__(self) -> RunProgress:
@@ -158,7 +149,7 @@ class RunProgress:
             self.progress.advance(self._steps, -before)
 
     def finished(self, key: str, label: str, failed: bool = False) -> None:
-        self.step(key, self.steps)
+        self.step(key, self._each if self.steps is None else self.steps.get(key, 0))
         self._done_steps.pop(key, None)
         self._failed += failed
         status = f"[red]{self._failed} failed[/red] · " if self._failed else ""
@@ -199,7 +190,7 @@ def print_results(directory: str | Path, console: Console, err: Console) -> pd.D
     if len(results):
         steps = manifest.get("spec", {}).get("experiment", {}).get("steps", "?")
         title += f" · mean over {steps} steps, ± 95% CI across the n trials"
-        console.print(summary_table(results, title, console.width))
+        console.print(summary_console_table(results, title, console.width))
     else:
         console.print(title)
     return results

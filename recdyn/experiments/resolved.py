@@ -22,10 +22,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from recdyn.experiments.archive import SpecChangedError
 from recdyn.experiments.plan import Plan, Task
+from recdyn.experiments.result_files import read_resolved
 from recdyn.experiments.runner import import_modules, resolved_params
 from recdyn.experiments.spec import tuples
-from recdyn.experiments.store import SpecChangedError, Store, read_resolved
+from recdyn.experiments.store import Store
 
 
 class ResolvedParamsChangedError(SpecChangedError):
@@ -93,7 +95,7 @@ def check_resume(
 
 
 def _path(store: Store, task: Task) -> Any:
-    return store.root / "tasks" / f"{task.task_id}.parquet"
+    return store.tasks.path(task.task_id)
 
 
 def _message(store: Store, task: Task, what: str, changed: list[str]) -> str:

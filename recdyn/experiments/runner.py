@@ -1,16 +1,17 @@
 """Run one unit of work of a plan — a tuning job or a task — inside any worker.
 
-This is the only code that executes on workers (local processes or Ray). It builds the
-environment, recommender and policy from their names, so a worker needs recdyn (and the
-spec's ``imports``) installed, nothing else; it returns plain data (a DataFrame and
-dicts) that the driver writes to the store. Workers never touch the output directory.
+This is the only code of an experiment that executes on workers (local processes or
+Ray): :class:`TuneUnit` and :class:`TaskUnit` are the plain-data payloads the driver feeds
+to the executor (:mod:`recdyn.engine`), whose workers call their ``run`` method. It
+builds the environment, recommender and policy from their names, so a worker needs
+recdyn (and the spec's ``imports``) installed, nothing else; it returns plain data (a
+task's Parquet files as bytes, a tuning result as a dict) that the driver writes to the
+store. Workers never touch the output directory.
 """
 
 from __future__ import annotations
 
 import importlib
-import os
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,55 +21,41 @@ import numpy as np
 import pandas as pd
 
 from recdyn._params import json_params
+from recdyn.engine.workers import worker_name
 from recdyn.experiments.plan import Task, TuningJob
+from recdyn.experiments.result_files import (
+    STEP_COLUMNS,
+    TASK_COLUMNS,
+    EncodedTask,
+    TaskOutput,
+    encode,
+)
 from recdyn.experiments.spec import tuples
 from recdyn.interactions import COLUMNS as INTERACTION_COLUMNS
 
-#: columns identifying a task, first in every result table (in this order).
-TASK_COLUMNS = ("task_id", "environment", "recommender", "params", "policy", "trial")
-#: columns every per-step table has besides the online metrics.
-STEP_COLUMNS = ("step", "n_ratings", "seconds")
+
+@dataclass(frozen=True)
+class TuneUnit:
+    """Payload of a tuning job: :func:`run_tuning` in a worker."""
+
+    job: TuningJob
+
+    def run(self, report: Callable[[int], None] | None = None) -> dict[str, Any]:
+        return run_tuning(self.job)
 
 
-@dataclass
-class TaskOutput:
-    """A finished task: its per-step table and, if asked, its interaction log.
+@dataclass(frozen=True)
+class TaskUnit:
+    """Payload of a task, with its tuning result (if any) and the hash of its spec: the
+    task simulated in a worker and returned as its Parquet files. ``report(step)`` is
+    called as the simulation advances (progress bars)."""
 
-    :func:`run_task` returns DataFrames; inside workers the tables are plain dicts of
-    columns on their way to Parquet (:func:`~recdyn.experiments.store.encode`).
-    """
+    task: Task
+    tuning: dict[str, Any] | None
+    spec_hash: str
 
-    task_id: str
-    table: pd.DataFrame | dict[str, Any]
-    interactions: pd.DataFrame | dict[str, Any] | None
-    seconds: float
-    worker: str
-    tuned_params: dict[str, Any] | None = None
-    resolved: dict[str, Any] | None = None
-
-
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def execute(payload: tuple[Any, ...], report: Callable[[int], None] | None = None) -> Any:
-    """Run ``("tune", job)``, ``("task", task, tuning_result, spec_hash)`` or ``("call",
-    "module:function", kwargs)`` (a top-level function called with plain-data kwargs: the
-    units of a study). ``report(step)`` is called as the simulation advances (for progress
-    bars). A task comes back encoded as its Parquet files
-    (:class:`~recdyn.experiments.store.EncodedTask`)."""
-    kind = payload[0]
-    if kind == "tune":
-        return run_tuning(payload[1])
-    if kind == "task":
-        from recdyn.experiments.store import encode
-
-        _, task, tuning, spec_hash = payload
-        return encode(_simulate_task(task, tuning, report), spec_hash)
-    if kind == "call":  # ("call", "module:function", kwargs): plain-data work of a study
-        module, _, name = payload[1].partition(":")
-        return getattr(importlib.import_module(module), name)(**payload[2])
-    raise ValueError(f"unknown payload kind {kind!r}")
+    def run(self, report: Callable[[int], None] | None = None) -> EncodedTask:
+        return encode(_simulate_task(self.task, self.tuning, report), self.spec_hash)
 
 
 def resolved_params(env: Any, rec: Any, policy: Any = None) -> dict[str, Any]:
@@ -210,3 +197,17 @@ def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
     return value
+
+
+__all__ = [
+    "STEP_COLUMNS",
+    "TASK_COLUMNS",
+    "TaskOutput",
+    "TaskUnit",
+    "TuneUnit",
+    "import_modules",
+    "resolved_params",
+    "run_task",
+    "run_tuning",
+    "worker_name",
+]

@@ -13,6 +13,12 @@ its tasks). So an experiment scales with the number of cores until ``total / n``
 its longest chain (one trial of the slowest recommender after its tuning); past that,
 more cores only idle.
 
+Several experiments run on one pool and one feed (:func:`~recdyn.experiments.
+run_experiments`, as a study runs its environments), a lane each: a free worker takes
+the next unit of the first experiment that has one, so one experiment's tail overlaps
+the next one's work; :func:`schedule` replays that for a sequence of experiments, and
+``one_pool=False`` predicts them run one after the other instead, each on its own pool.
+
 The model leaves out what the unit times do not contain: starting workers (or a Ray
 instance), shipping results, and contention (times measured with other processes on the
 same cores are longer than on a dedicated core). :func:`measured_wall` gives the real
@@ -34,7 +40,7 @@ import pandas as pd
 
 from recdyn._validation import check_int
 from recdyn.errors import InvalidParameterError
-from recdyn.experiments.store import read_manifest
+from recdyn.experiments.manifest import read_manifest
 
 
 @dataclass
@@ -58,34 +64,40 @@ class Units:
         )
 
 
-def schedule(units: Units, workers: int) -> float:
+def schedule(units: Units | Sequence[Units], workers: int) -> float:
     """When the last unit ends if ``workers`` workers take them from the feed as the
-    executors do (see the module docstring)."""
+    executors do (see the module docstring); several experiments (a sequence) share the
+    workers as :func:`~recdyn.experiments.run_experiments` runs them, a feed lane each."""
     workers = check_int("workers", workers, low=1)
-    # the feed: (tuning job id or None for a task, seconds, time it joined the feed)
-    feed: deque[tuple[str | None, float, float]] = deque(
-        (t, s, 0.0) for t, s in units.tuning.items()
-    )
-    waiting: dict[str, list[float]] = {}
-    for tune_id, seconds in units.tasks:
-        if tune_id in units.tuning:
-            waiting.setdefault(tune_id, []).append(seconds)
-        else:
-            feed.append((None, seconds, 0.0))
+    parts = [units] if isinstance(units, Units) else list(units)
+    # a lane per experiment: (tuning job or None for a task, seconds, time it joined)
+    lanes: list[deque[tuple[tuple[int, str] | None, float, float]]] = []
+    waiting: dict[tuple[int, str], list[float]] = {}
+    for i, part in enumerate(parts):
+        lane: deque[tuple[tuple[int, str] | None, float, float]] = deque(
+            ((i, t), s, 0.0) for t, s in part.tuning.items()
+        )
+        for tune_id, seconds in part.tasks:
+            if tune_id in part.tuning:
+                waiting.setdefault((i, tune_id), []).append(seconds)
+            else:
+                lane.append((None, seconds, 0.0))
+        lanes.append(lane)
     free = [0.0] * workers  # when each worker is next free
-    tuning: list[tuple[float, str]] = []  # (end, tuning job) of jobs started
+    tuning: list[tuple[float, tuple[int, str]]] = []  # (end, tuning job) of jobs started
     end = 0.0
-    while feed or waiting:
+    while any(lanes) or waiting:
         now = heapq.heappop(free)
-        while tuning and (tuning[0][0] <= now or not feed):
-            done, tune_id = heapq.heappop(tuning)  # its tasks join the feed when it ends
-            feed.extend((None, s, done) for s in waiting.pop(tune_id, []))
-        if not feed:  # tasks of a tuning job that is not in ``units``: cannot run
+        while tuning and (tuning[0][0] <= now or not any(lanes)):
+            done, job = heapq.heappop(tuning)  # its tasks join its lane when it ends
+            lanes[job[0]].extend((None, s, done) for s in waiting.pop(job, []))
+        lane = next((q for q in lanes if q), None)
+        if lane is None:  # tasks of a tuning job that is not in ``units``: cannot run
             break
-        tune_id, seconds, joined = feed.popleft()
+        job, seconds, joined = lane.popleft()
         finish = max(now, joined) + seconds
-        if tune_id is not None:
-            heapq.heappush(tuning, (finish, tune_id))
+        if job is not None:
+            heapq.heappush(tuning, (finish, job))
         heapq.heappush(free, finish)
         end = max(end, finish)
     return end
@@ -125,25 +137,48 @@ def _id(tune_id: object) -> str | None:
     return tune_id if isinstance(tune_id, str) else None
 
 
+def _dirs(directory: str | Path | Iterable[str | Path]) -> list[str | Path]:
+    return [directory] if isinstance(directory, str | Path) else list(directory)
+
+
+def _walls(units: list[Units], workers: int, one_pool: bool) -> float:
+    if one_pool:
+        return schedule(units, workers)
+    return sum(schedule(u, workers) for u in units)
+
+
 def predict_wall(
-    directory: str | Path | Iterable[str | Path], workers: int, trials: int | None = None
+    directory: str | Path | Iterable[str | Path],
+    workers: int,
+    trials: int | None = None,
+    one_pool: bool = True,
 ) -> float:
-    """Predicted wall seconds of the experiment(s) in ``directory`` on ``workers`` workers
-    (several directories run one after the other, as a study runs its environments)."""
-    dirs = [directory] if isinstance(directory, str | Path) else list(directory)
-    return sum(schedule(unit_seconds(d, trials), workers) for d in dirs)
+    """Predicted wall seconds of the experiment(s) in ``directory`` on ``workers`` workers:
+    several directories on one pool and one feed (``one_pool``, as a study runs its
+    environments), or one after the other, each on its own pool."""
+    return _walls([unit_seconds(d, trials) for d in _dirs(directory)], workers, one_pool)
 
 
-def measured_wall(directory: str | Path) -> float:
-    """Wall seconds of every run recorded in the manifest of ``directory`` (summed: a
-    study resumed or extended three times counts its three runs). A run that was killed
-    counts until its last manifest update (a lower bound)."""
-    total = 0.0
-    for run in read_manifest(directory).get("runs", []):
-        end = run.get("ended") or run.get("updated")
-        if run.get("started") and end:
-            start = datetime.fromisoformat(run["started"])
-            total += (datetime.fromisoformat(end) - start).total_seconds()
+def measured_wall(directory: str | Path | Iterable[str | Path]) -> float:
+    """Wall seconds of every run recorded in the manifest(s) of ``directory``: the length
+    of the union of their time spans, so a study resumed or extended three times counts
+    its three runs, and experiments that ran together on one pool
+    (:func:`~recdyn.experiments.run_experiments`) count their common time once (give all
+    their directories). A run that was killed counts until its last manifest update (a
+    lower bound)."""
+    spans = []
+    for d in _dirs(directory):
+        for run in read_manifest(d).get("runs", []):
+            end = run.get("ended") or run.get("updated")
+            if run.get("started") and end:
+                spans.append((datetime.fromisoformat(run["started"]), datetime.fromisoformat(end)))
+    total, reached = 0.0, None
+    for start, end in sorted(spans):
+        if reached is not None and start < reached:
+            start = reached  # the part already counted
+        if end > start:
+            total += (end - start).total_seconds()
+        reached = end if reached is None else max(reached, end)
     return total
 
 
@@ -151,17 +186,19 @@ def scaling_table(
     directory: str | Path | Iterable[str | Path],
     workers: Sequence[int] = (1, 2, 4, 8, 16, 32, 64, 128),
     trials: int | None = None,
+    one_pool: bool = True,
 ) -> pd.DataFrame:
     """Predicted wall time, speed-up and efficiency for each worker count, with the lower
-    bound ``max(total / n, longest chain)``."""
-    dirs = [directory] if isinstance(directory, str | Path) else list(directory)
-    units = [unit_seconds(d, trials) for d in dirs]
+    bound ``max(total / n, longest chain)`` (several directories: see
+    :func:`predict_wall`; one after the other, the longest chains add up)."""
+    units = [unit_seconds(d, trials) for d in _dirs(directory)]
     total = sum(u.total for u in units)
-    longest = sum(u.longest_chain for u in units)
-    base = sum(schedule(u, 1) for u in units)
+    chains = [u.longest_chain for u in units]
+    longest = max(chains) if one_pool else sum(chains)
+    base = _walls(units, 1, one_pool)
     rows = []
     for n in workers:
-        wall = sum(schedule(u, n) for u in units)
+        wall = _walls(units, n, one_pool)
         rows.append(
             {
                 "workers": n,

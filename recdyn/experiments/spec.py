@@ -42,14 +42,27 @@ from __future__ import annotations
 import difflib
 import hashlib
 import importlib
-import json
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from recdyn.errors import InvalidParameterError, MissingDependencyError, RecdynError
+from recdyn.experiments.canonical import canonical_json, policy_label, tuples
+from recdyn.experiments.spec_checks import check
 from recdyn.metrics.online import DEFAULT_METRICS
+
+__all__ = [
+    "ExperimentSpec",
+    "SpecError",
+    "canonical_json",
+    "dump_toml",
+    "load_spec",
+    "parse_toml",
+    "policy_label",
+    "spec_hash",
+    "tuples",
+]
 
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
@@ -206,8 +219,6 @@ class ExperimentSpec(_Model):
 
     @model_validator(mode="after")
     def _semantics(self) -> ExperimentSpec:
-        from recdyn.experiments.spec_checks import check
-
         problems = check(self)
         if problems:
             raise ValueError("\n".join(problems))
@@ -218,23 +229,9 @@ class ExperimentSpec(_Model):
         return self.model_dump(mode="json")
 
 
-def canonical_json(obj: Any) -> str:
-    """Deterministic JSON: sorted keys, no spaces (what hashes and ids are made of)."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
 def spec_hash(spec: ExperimentSpec) -> str:
     """sha256 of the canonical spec JSON; changes with any value, not with TOML layout."""
     return hashlib.sha256(canonical_json(spec.canonical()).encode()).hexdigest()
-
-
-def tuples(value: Any) -> Any:
-    """TOML arrays as tuples (pair-valued parameters such as ranges are tuples in recdyn)."""
-    if isinstance(value, (list, tuple)):
-        return tuple(tuples(v) for v in value)
-    if isinstance(value, dict):
-        return {k: tuples(v) for k, v in value.items()}
-    return value
 
 
 # ---------------------------------------------------------------------- loading
@@ -253,6 +250,11 @@ def load_spec(source: str | Path | dict[str, Any]) -> ExperimentSpec:
             text = path.read_text(encoding="utf-8")
         except OSError as err:
             raise SpecError(f"cannot read spec {origin}: {err.strerror or err}") from None
+        except UnicodeDecodeError as err:
+            raise SpecError(
+                f"cannot read spec {origin}: not a UTF-8 text file (byte "
+                f"{err.object[err.start]:#04x} at offset {err.start}); a spec is a TOML file"
+            ) from None
         data = parse_toml(text, origin)
     try:
         return ExperimentSpec.model_validate(data)
@@ -275,6 +277,25 @@ def parse_toml(text: str, origin: str = "spec") -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise SpecError(f"{origin}: invalid TOML: {err}") from None
+
+
+def dump_toml(data: dict[str, Any]) -> str:
+    """``data`` as TOML text (:mod:`tomli_w`), the inverse of :func:`parse_toml`.
+
+    ``None`` values are left out (TOML has no null; a spec field left out takes its
+    default); raises ``TypeError`` on values TOML cannot hold.
+    """
+    import tomli_w
+
+    return tomli_w.dumps(_without_none(data))
+
+
+def _without_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [_without_none(v) for v in value if v is not None]
+    return value
 
 
 def _path(loc: tuple[Any, ...]) -> str:
@@ -324,11 +345,3 @@ def _model_of(annotation: Any) -> Any:
             if found is not None:
                 return found
     return None
-
-
-def policy_label(name: str, params: dict[str, Any]) -> str:
-    """``"greedy"``, or ``"softmax(temperature=0.5)"`` when parameters are set."""
-    if not params:
-        return name
-    inner = ", ".join(f"{k}={canonical_json(params[k])}" for k in sorted(params))
-    return f"{name}({inner})"

@@ -23,29 +23,15 @@ from recdyn.studies.base import Finding, Study, StudyResult
 studies: Registry[Study] = Registry("study")
 
 
-def _sampling_bias(**params: Any) -> Study:
-    from recdyn.studies.sampling_bias import SamplingBiasStudy
-
-    studies.check_parameters("sampling-bias", SamplingBiasStudy, params)
-    return SamplingBiasStudy(**params)
-
-
-def _offline_vs_online(**params: Any) -> Study:
-    from recdyn.studies.offline_vs_online import OfflineVsOnlineStudy
-
-    studies.check_parameters("offline-vs-online", OfflineVsOnlineStudy, params)
-    return OfflineVsOnlineStudy(**params)
-
-
 studies.register(
     "sampling-bias",
-    _sampling_bias,
+    "recdyn.studies.sampling_bias:SamplingBiasStudy",
     summary="Thesis §2.5: offline nDCG@20 / RMSE on uniform vs MNAR-biased samples of "
     "topics-static (Figs. 2.3, 2.4).",
 )
 studies.register(
     "offline-vs-online",
-    _offline_vs_online,
+    "recdyn.studies.offline_vs_online:OfflineVsOnlineStudy",
     summary="Thesis §2.6: offline nDCG@20 / RMSE vs online mean rating of 13 recommenders "
     "in every environment (Figs. 2.1, 2.5–2.8).",
 )

@@ -1,8 +1,10 @@
 """Figures of the ``offline-vs-online`` study: thesis Figs. 2.1 and 2.5–2.8.
 
-Drawn with :mod:`recdyn.experiments.figures` where it has the plot (offline vs online
-scatter with CIs and Spearman ρ; mean rating over time with 95% CI bands) and in the same
-style otherwise (topic affinities, correlation bars). Colours are fixed per recommender.
+Drawn with :mod:`recdyn.reporting.plots` where it has the plot (offline vs online
+scatter with CIs and Spearman ρ; mean rating over time) and with the helpers of
+:mod:`recdyn.reporting.figures` otherwise (topic affinities, correlation bars). Colours
+are fixed per recommender; trials are shown as every report shows them (a 95% CI with at
+least five trials, each trial with fewer).
 """
 
 from __future__ import annotations
@@ -12,15 +14,19 @@ from typing import Any
 
 import numpy as np
 
-from recdyn.experiments import figures as fig
-from recdyn.experiments.report import auto_smooth, offline_online_points, step_stats
+from recdyn.reporting import figures as fig
+from recdyn.reporting import plots
+from recdyn.reporting.labels import valid_range
+from recdyn.reporting.results import offline_online_points, run_smooth, trial_series
 
 #: file name → caption naming the thesis figure it reproduces.
 CAPTIONS = {
     "fig2_1_topics_dynamic.png": "Fig. 2.1: offline nDCG@20 (left) and RMSE (right) vs "
-    "online mean rating on topics-dynamic, 95% CIs across trials, Spearman ρ",
+    "online mean rating on topics-dynamic, mean across trials (95% CIs with ≥ 5 trials, "
+    "each trial with fewer), Spearman ρ",
     "fig2_5_2_6_mean_rating_over_time.png": "Figs. 2.5 (topics-dynamic) and 2.6 "
-    "(topics-static): mean rating over time, mean and 95% CI across trials",
+    "(topics-static): mean rating over time, mean across trials (95% CI band with ≥ 5 "
+    "trials, each trial's line with fewer)",
     "fig2_7_toppop_topics.png": "Fig. 2.7: TopPop (trial 0) — mean preference of every "
     "topic over time on topics-dynamic vs topics-static (dashed: 4.5)",
     "fig2_8_spearman.png": "Fig. 2.8: Spearman ρ between offline nDCG@20 / RMSE and online "
@@ -43,17 +49,21 @@ def draw(data: Any, out: Path) -> list[tuple[str, Path]]:
         if not points.empty:
             path = out / f"offline_vs_online_{slug}_all.png"
             written.append(
-                fig.plot_offline_vs_online(points, offline, "mean_rating", rho, path, palette)
+                plots.plot_offline_vs_online(
+                    points, offline, "mean_rating", rho, path, palette, data.trials, data.scales
+                )
             )
     if "topics-dynamic-v1" in envs:
         written.append(plot_fig_2_1(data, out / "fig2_1_topics_dynamic.png", palette))
-    window = auto_smooth(results)
+    window = run_smooth(results)
     pair = [e for e in ("topics-dynamic-v1", "topics-static-v1") if e in envs]
     if pair:
         part = results[results["environment"].isin(pair)]
-        stats = step_stats(part, "mean_rating", window)
+        series = trial_series(part, "mean_rating", window)
         path = out / "fig2_5_2_6_mean_rating_over_time.png"
-        written.append(fig.plot_over_time(stats, "mean_rating", path, palette, window))
+        written.append(
+            plots.plot_over_time(series, "mean_rating", path, palette, window, data.scales)
+        )
     if not data.topics.empty:
         written.append(plot_topics(data.topics, out / "fig2_7_toppop_topics.png"))
     if not data.correlations.dropna(subset=["rho"]).empty:
@@ -68,9 +78,12 @@ def captions(paths: list[Path]) -> list[tuple[str, Path]]:
 def plot_fig_2_1(data: Any, path: Path, palette: Any) -> Path:
     """Thesis Fig. 2.1: on topics-dynamic, offline nDCG@20 (left panel) and offline RMSE
     (right panel) against the online mean rating over the run, one labelled point per
-    recommender with 95% CI whiskers, the Spearman ρ in each title."""
+    recommender with its trials (:func:`~recdyn.reporting.figures.dots`), the Spearman ρ
+    in each title."""
     env = "topics-dynamic-v1"
-    f, axes, _ = fig._grid(2, width=5.6, height=4.6)
+    f, axes, _ = fig.grid(2, width=5.6, height=4.6)
+    trials = data.trials[data.trials["environment"] == env]
+    online = valid_range("mean_rating", data.scales.get(env))
     for ax, (offline, name) in zip(
         axes, (("offline_ndcg@20", "offline nDCG@20"), ("offline_rmse", "offline RMSE"))
     ):
@@ -79,9 +92,10 @@ def plot_fig_2_1(data: Any, path: Path, palette: Any) -> Path:
         c = data.correlations
         hit = c[(c["environment"] == env) & (c["offline"] == offline)]
         rho = float(hit["rho"].iloc[0]) if len(hit) else float("nan")
-        fig._dots(
-            ax, part["x_mean"], part["y_mean"], part["label"], palette, part["x_ci"], part["y_ci"]
-        )
+        each = None
+        if offline in trials:
+            each = trials[["label"]].assign(x=trials[offline], y=trials["run_mean_rating"])
+        fig.dots(ax, part, palette, each, valid_range(offline), online)
         for row in part.itertuples(index=False):
             ax.annotate(
                 row.label, (row.x_mean, row.y_mean), xytext=(4, 3),
@@ -91,10 +105,11 @@ def plot_fig_2_1(data: Any, path: Path, palette: Any) -> Path:
         ax.set_title(f"{name}: Spearman ρ = {text} (n = {len(part)})", fontsize=10)
         ax.set_xlabel(name)
         ax.margins(0.12)
-        fig._style(ax)
+        fig.style_axes(ax)
     axes[0].set_ylabel("online mean rating over the run")
-    f.suptitle(f"{env}: offline metrics vs online mean rating (thesis Fig. 2.1)")
-    return fig._save(f, path)
+    note = fig.trials_note(trials.groupby("label")["trial"].nunique(), "dots")
+    f.suptitle(f"{env}: offline metrics vs online mean rating (thesis Fig. 2.1)\n({note})")
+    return fig.save(f, path)
 
 
 def plot_topics(topics: Any, path: Path) -> Path:
@@ -103,7 +118,7 @@ def plot_topics(topics: Any, path: Path) -> Path:
     import matplotlib
 
     envs = [e for e in ("topics-dynamic-v1", "topics-static-v1") if e in set(topics["environment"])]
-    f, axes, _ = fig._grid(len(envs), width=5.2, height=3.8)
+    f, axes, _ = fig.grid(len(envs), width=5.2, height=3.8)
     top = topics["mean_preference"].max()
     for ax, env in zip(axes, envs):
         part = topics[topics["environment"] == env]
@@ -123,13 +138,12 @@ def plot_topics(topics: Any, path: Path) -> Path:
         ax.axhline(4.5, color="0.3", ls="--", lw=1)
         ax.set_ylim(min(2.0, float(part["mean_preference"].min()) - 0.2), max(5.0, top + 0.2))
         ax.set_title(f"{env}: TopPop", fontsize=10)
-        ax.set_xlabel("step")
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8, frameon=False, loc="upper left")
-        fig._style(ax)
+        fig.style_axes(ax, steps=True)
     axes[0].set_ylabel("mean preference over users")
     f.suptitle("Topic preferences under TopPop (mean over users)")
-    return fig._save(f, path)
+    return fig.save(f, path)
 
 
 def plot_spearman(correlations: Any, path: Path) -> Path:
@@ -138,7 +152,7 @@ def plot_spearman(correlations: Any, path: Path) -> Path:
     import matplotlib
 
     envs = list(dict.fromkeys(correlations["environment"]))
-    f, axes, _ = fig._grid(1, width=max(6.0, 1.1 * len(envs) + 2), height=4.2)
+    f, axes, _ = fig.grid(1, width=max(6.0, 1.1 * len(envs) + 2), height=4.2)
     ax = axes[0]
     x = np.arange(len(envs))
     colours = matplotlib.colormaps["tab10"]
@@ -154,10 +168,10 @@ def plot_spearman(correlations: Any, path: Path) -> Path:
     ax.set_ylabel("Spearman ρ with online mean rating")
     # beside the axes: inside, it covers the last environment's bar at ρ ≈ 0.9
     ax.legend(fontsize=9, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
-    fig._style(ax)
+    fig.style_axes(ax)
     f.suptitle(
         "Spearman ρ, offline metric vs online mean rating\n"
         "(RMSE: lower is better, so ρ < 0 means agreement)",
         fontsize=10,
     )
-    return fig._save(f, path)
+    return fig.save(f, path)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 
 import pandas as pd
 from rich.console import Console
 
-from recdyn._validation import check_int
 from recdyn.errors import InvalidParameterError
+from recdyn.params import Boolean, Parametrized, Seed
 
 BACKENDS = ("local", "ray")
 
@@ -47,7 +48,7 @@ class StudyResult:
         )
 
 
-class Study(abc.ABC):
+class Study(Parametrized, abc.ABC):
     """A built-in study: a protocol (usually an experiment spec) plus its analysis.
 
     Hyperparameters go to the constructor (``quick``: the few-minute version used by the
@@ -57,11 +58,13 @@ class Study(abc.ABC):
 
     name: str = ""
 
-    def __init__(self, *, quick: bool = False, seed: int = 0) -> None:
-        if not isinstance(quick, bool):
-            raise InvalidParameterError(f"quick must be True or False; got {quick!r}")
-        self.quick = quick
-        self.seed = check_int("seed", seed, low=0)
+    def __init__(
+        self,
+        *,
+        quick: Annotated[bool, Boolean()] = False,
+        seed: Annotated[int, Seed()] = 0,
+    ) -> None:
+        pass  # checked and stored by the base (recdyn.params.Parametrized)
 
     @abc.abstractmethod
     def run(
@@ -75,9 +78,6 @@ class Study(abc.ABC):
         console: Console | None = None,
     ) -> StudyResult:
         """Run (or resume) the study and write its outputs into ``out``."""
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(quick={self.quick}, seed={self.seed})"
 
 
 def check_backend(backend: str, address: str | None) -> None:

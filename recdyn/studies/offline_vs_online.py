@@ -21,9 +21,12 @@ Each environment is one experiment of :mod:`recdyn.experiments` (its spec is wri
 ``OUT/specs/<env>.toml``, its results to ``OUT/runs/<env>/``), so an interrupted study
 resumes where it stopped, an environment finished by an earlier run (e.g. a
 ``environments=["topics-dynamic-v1"]`` run) is reused, a rerun with more trials or
-recommenders keeps the finished tasks and runs only the new ones, and ``backend="ray"`` spreads the
-130 tasks of an environment over a cluster. Source: Krauth et al., "Do offline metrics
-predict online performance in recommender systems?" (2020) = thesis chapter 2 §2.6.
+recommenders keeps the finished tasks and runs only the new ones. The environments run
+together on one pool (:func:`recdyn.experiments.run_experiments`): every tuning job
+first, then every task as soon as its tuning result exists, so one environment's slow
+tail overlaps the others' work; ``backend="ray"`` spreads them over a cluster. Source:
+Krauth et al., "Do offline metrics predict online performance in recommender systems?"
+(2020) = thesis chapter 2 §2.6.
 
 "Retraining every step" means ``partial_fit`` on the step's new ratings after every step:
 exact incremental updates for the neighbourhood models, TopPop, EASE and SLIM (their
@@ -44,36 +47,10 @@ from rich.console import Console
 
 from recdyn._validation import check_int
 from recdyn.errors import InvalidParameterError
-from recdyn.experiments._html import to_toml
+from recdyn.experiments.spec import dump_toml
+from recdyn.studies._online_protocol import ENVIRONMENTS, FULL_TRIALS, RECOMMENDERS
 from recdyn.studies.base import Study, StudyResult, check_backend, write_findings
 
-#: The environments of the foundation issue (``recdyn envs``), in the thesis's order.
-ENVIRONMENTS = (
-    "topics-static-v1",
-    "topics-dynamic-v1",
-    "topics-satiation-v1",
-    "topics-sensitization-v1",
-    "latent-static-v1",
-    "latent-dynamic-v1",
-    "latent-score-v1",
-    "beta-rank-v1",
-)
-#: The thesis's eleven recommenders (§2.4) plus SLIM and Mult-VAE.
-RECOMMENDERS = (
-    "random",
-    "toppop",
-    "oracle",
-    "item-knn",
-    "user-knn",
-    "mf-sgd",
-    "bayes-mf",
-    "autorec",
-    "cf-nade",
-    "llorma",
-    "ease",
-    "slim",
-    "mult-vae",
-)
 #: Thesis ch. 2 (digest §2.7): until 200k ratings; latent-score and beta-rank 1k → 2k.
 FULL_STEPS = {
     "topics-static-v1": 500,
@@ -89,7 +66,6 @@ FULL_STEPS = {
 #: topics-dynamic: both derive their seeds under one name, so they share the initial state,
 #: the initial ratings (and the tuning on them) and the online users of every trial.
 SHARED_STATE = {"topics-static-v1": "topics", "topics-dynamic-v1": "topics"}
-FULL_TRIALS = 10
 QUICK_TRIALS = 3
 QUICK_STEPS = 50
 FOLDS = 5
@@ -249,7 +225,7 @@ class OfflineVsOnlineStudy(Study):
             f"# recdyn study offline-vs-online, {mode}: thesis §2.6 on {preset}.\n"
             f"#   recdyn run {path.name} --out runs/{preset}\n"
         )
-        path.write_text(head + to_toml(self.spec_data(preset)), encoding="utf-8")
+        path.write_text(head + dump_toml(self.spec_data(preset)), encoding="utf-8")
         return path
 
     # ------------------------------------------------------------------ running
@@ -263,7 +239,7 @@ class OfflineVsOnlineStudy(Study):
         progress: bool = False,
         console: Console | None = None,
     ) -> StudyResult:
-        from recdyn.experiments import load_spec, make_plan, run_experiment
+        from recdyn.experiments import load_spec, make_plan, run_experiments
 
         check_backend(backend, address)
         out = Path(out)
@@ -276,26 +252,32 @@ class OfflineVsOnlineStudy(Study):
         for preset, plan in plans.items():
             self.write_spec(preset, out)
             say(f"[bold]{preset}[/]: {plan.describe()}")
-            start = time.perf_counter()
-            res = run_experiment(
-                plan,
-                out / "runs" / preset,
-                backend=backend,
-                workers=workers,
-                address=address,
-                extend=True,
-                progress=progress,
-                console=console,
-            )
+        # every environment's units on one pool: one environment's slow tail overlaps
+        # the next one's work (each keeps its own directory, resumable as before)
+        start = time.perf_counter()
+        results = run_experiments(
+            [(plan, out / "runs" / preset) for preset, plan in plans.items()],
+            backend=backend,
+            workers=workers,
+            address=address,
+            extend=True,
+            progress=progress,
+            console=console,
+        )
+        seconds = time.perf_counter() - start
+        for preset, res in zip(plans, results):
             say(
-                f"  {res.completed} tasks run, {res.skipped} already done, "
-                f"{len(res.failed)} failed ({time.perf_counter() - start:.0f} s)"
+                f"{preset}: {res.completed} tasks run, {res.skipped} already done, "
+                f"{len(res.failed)} failed"
             )
-            if res.failed:
-                raise InvalidParameterError(
-                    f"{len(res.failed)} tasks of {preset} failed; first: "
-                    f"{next(iter(res.failed.values()))}. Re-run to retry them."
-                )
+        say(f"all environments: {seconds:.0f} s")
+        failed = [(preset, res) for preset, res in zip(plans, results) if res.failed]
+        if failed:
+            preset, res = failed[0]
+            raise InvalidParameterError(
+                f"{len(res.failed)} tasks of {preset} failed; first: "
+                f"{next(iter(res.failed.values()))}. Re-run to retry them."
+            )
         return self._report(out, plans)
 
     def report(self, out: str | Path) -> StudyResult:

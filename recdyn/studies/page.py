@@ -1,92 +1,71 @@
-"""The self-contained HTML page of a study: findings first, then the figures and tables.
-
-Same rules as ``recdyn report`` (:mod:`recdyn.experiments._html`): inline style, figures as
-base64 ``data:`` URIs, every run-supplied text escaped, nothing fetched from a network.
-"""
+"""The page of a study on the shared skeleton (:mod:`recdyn.reporting.page`): the intro,
+the findings (each claim of the source against this run's numbers, with its verdict),
+then the study's sections and figures."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from html import escape
 from pathlib import Path
+from typing import Any
 
-import pandas as pd
+from markupsafe import Markup
 
-from recdyn.experiments._html import _CSS, _figure, _table, fmt
+from recdyn.reporting import page
+from recdyn.reporting.page import Cell, Page, Section, Table
 from recdyn.studies.base import StudyResult
 
-_VERDICT = {True: "✓ reproduced", False: "✗ not reproduced", None: "– not checkable"}
+#: verdict → text and CSS class of its cell.
+VERDICTS = {
+    True: ("✓ reproduced", "yes"),
+    False: ("✗ not reproduced", "no"),
+    None: ("– not checkable", "na"),
+}
 
 
-def findings_html(result: StudyResult) -> str:
+def _verdict(reproduced: bool | None) -> Cell:
+    text, css = VERDICTS[reproduced]
+    return Cell(text, css=css)
+
+
+def findings_table(result: StudyResult) -> Table:
+    """One row per finding: claim, source, what the source reports, what was measured
+    here, and the verdict."""
     rows = [
-        [
-            escape(f.claim),
-            escape(f.source),
-            escape(f.expected),
-            escape(f.measured),
-            _VERDICT[f.reproduced],
-        ]
-        for f in result.findings
+        [f.claim, f.source, f.expected, f.measured, _verdict(f.reproduced)] for f in result.findings
     ]
-    return _table(["claim", "source", "source reports", "measured here", "verdict"], rows)
+    return Table(["claim", "source", "source reports", "measured here", "verdict"], rows)
 
 
-def frame_html(frame: pd.DataFrame, index: bool = False) -> str:
-    """A DataFrame as an escaped HTML table; numbers through :func:`fmt`."""
-    if index:
-        frame = frame.reset_index()
-    numeric = {i for i, c in enumerate(frame.columns) if pd.api.types.is_numeric_dtype(frame[c])}
-    rows = [
-        [fmt(v) if i in numeric else escape(str(v)) for i, v in enumerate(row)]
-        for row in frame.itertuples(index=False)
-    ]
-    return _table([escape(str(c)) for c in frame.columns], rows, numeric)
-
-
-def render_study_page(
+def study_page(
     result: StudyResult,
     *,
     title: str,
-    intro_html: str,
-    sections: list[tuple[str, str]],
+    intro: Markup,
+    sections: list[tuple[str, list[Any]]],
     figures: list[tuple[str, Path]] | None = None,
-) -> str:
-    """The page: title, intro, the findings table, then ``sections`` (heading, HTML body —
-    already escaped) and the ``figures`` (caption, PNG path)."""
+) -> Page:
+    """The page: title, ``intro`` (HTML written with ``Markup.format``), the findings,
+    then ``sections`` (heading, blocks of :mod:`recdyn.reporting.page`) and the
+    ``figures`` (caption, PNG path)."""
+    counts = {v: sum(f.reproduced is v for f in result.findings) for v in VERDICTS}
+    summary = (
+        f"{len(result.findings)} findings: {counts[True]} reproduced, "
+        f"{counts[False]} not reproduced, {counts[None]} not checkable"
+    )
     body = [
-        '<h2 id="findings">Findings</h2>',
-        '<p class="note">Each claim of the source against the numbers measured in this run.</p>',
-        findings_html(result),
+        Section(
+            "Findings",
+            [findings_table(result)],
+            "findings",
+            "Each claim of the source against the numbers measured in this run.",
+        )
     ]
-    for heading, html in sections:
-        body += [f"<h2>{escape(heading)}</h2>", html]
+    body += [Section(heading, blocks) for heading, blocks in sections]
     if figures:
-        body += ['<h2 id="figures">Figures</h2>', *(_figure(c, p) for c, p in figures)]
-    stamp = datetime.now().astimezone().isoformat(timespec="seconds")
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(title)} — recdyn study</title>
-<style>{_CSS}</style>
-</head>
-<body>
-<main>
-<header>
-<h1>{escape(title)}</h1>
-<p class="meta"><span>recdyn study {escape(result.name)}</span><span>generated {stamp}</span></p>
-</header>
-{intro_html}
-{chr(10).join(body)}
-</main>
-</body>
-</html>
-"""
+        body.append(Section("Figures", [page.figure(c, p) for c, p in figures], "figures"))
+    meta = [f"recdyn study {result.name}", summary, page.generated()]
+    return Page(title, "recdyn study", meta, body, intro=[page.Prose(intro)])
 
 
-def write_study_page(result: StudyResult, **kwargs) -> Path:
-    """Render :func:`render_study_page` into ``result.report``."""
-    result.report.write_text(render_study_page(result, **kwargs), encoding="utf-8")
-    return result.report
+def write_study_page(result: StudyResult, **kwargs: Any) -> Path:
+    """Write :func:`study_page` into ``result.report``."""
+    return page.write(study_page(result, **kwargs), result.report)

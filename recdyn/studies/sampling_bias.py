@@ -27,7 +27,6 @@ experiment executors (``backend="local"`` or ``"ray"``) as ``("call", ...)`` pay
 from __future__ import annotations
 
 import json
-import os
 import time
 from contextlib import ExitStack
 from functools import lru_cache
@@ -39,32 +38,14 @@ from rich.console import Console
 
 from recdyn._progress import advance, progress_bar
 from recdyn._validation import check_int
+from recdyn.engine import Call, DirectoryLock, UnitRunner, UnitStore, default_workers
 from recdyn.errors import InvalidParameterError, RecdynError
 from recdyn.studies import _sampling_bias_analysis as analysis
+from recdyn.studies._sampling_bias_protocol import DATASETS, LABELS, PRESET
+from recdyn.studies._sampling_bias_protocol import dataset as _dataset
 from recdyn.studies.base import Study, StudyResult, check_backend, write_findings
 
-#: dataset key (the environment's ``initial_sampling``) → the thesis's name.
-DATASETS = {
-    "uniform": "UNIFORM-INIT",
-    "ml100k-init": "ML-100K-INIT",
-    "ml100k-init-flip": "ML-100K-INIT-FLIP",
-}
-#: recommenders of thesis §2.4 (the models of Figs. 2.3/2.4) → labels in figures.
-LABELS = {
-    "random": "Random",
-    "toppop": "TopPop",
-    "oracle": "Oracle",
-    "item-knn": "ItemKNN",
-    "user-knn": "UserKNN",
-    "mf-sgd": "SGD MF",
-    "bayes-mf": "Bayes MF",
-    "autorec": "AutoRec",
-    "cf-nade": "CF-NADE",
-    "llorma": "LLORMA",
-    "ease": "EASE",
-}
 RECOMMENDERS = tuple(LABELS)
-PRESET = "topics-static-v1"
 METRICS = ("rmse", "ndcg@20")
 
 #: fixed hyperparameters (full mode): the thesis's "performance-dependent" choices.
@@ -206,9 +187,8 @@ class SamplingBiasStudy(Study):
         console: Console | None = None,
     ) -> StudyResult:
         check_backend(backend, address)
-        workers = check_int("workers", (os.cpu_count() or 1) if workers is None else workers, low=1)
+        workers = default_workers(workers)
         out = Path(out)
-        (out / "units").mkdir(parents=True, exist_ok=True)
         self.computed_units = self.reused_units = 0
         start = time.perf_counter()
         tune = {
@@ -220,13 +200,17 @@ class SamplingBiasStudy(Study):
         }
         n_eval = len(self.recommenders) * (len(DATASETS) * (self.folds + 1))
         with ExitStack() as stack:
-            runner = _UnitRunner(out / "units", backend, workers, address, stack)
+            stack.enter_context(DirectoryLock(out))
             bar = progress_bar(
                 progress, len(tune) + n_eval, "sampling-bias units", console, start=False
             )
             if bar is not None:
                 stack.enter_context(bar[0])
-            done = runner.run(tune, bar)
+            store = UnitStore(out / "units")
+            runner = stack.enter_context(
+                UnitRunner(store, backend, workers, address, advance=lambda n: advance(bar, n))
+            )
+            done = runner.run(_calls(tune))
             self.best: dict[str, dict[str, Any]] = {}
             self.cv_keys: dict[tuple[str, str], list[str]] = {}
             failed: dict[str, str] = dict(runner.failed)
@@ -257,7 +241,7 @@ class SamplingBiasStudy(Study):
                     units[f"heldout--{rec}--{ds}"] = self._heldout(rec, params, ds)
             if bar is not None:  # recommenders whose tuning failed have no evaluation
                 bar[0].update(bar[1], total=len(tune) + len(units))
-            done.update(runner.run(units, bar))
+            done.update(runner.run(_calls(units)))
             failed.update(runner.failed)
             self.computed_units, self.reused_units = runner.computed, runner.reused
         if failed:
@@ -272,84 +256,12 @@ class SamplingBiasStudy(Study):
         return result
 
 
-# ---------------------------------------------------------------------- driver helpers
-def _canonical(payload: dict[str, Any]) -> str:
-    return json.dumps(payload, sort_keys=True)
-
-
-class _UnitRunner:
-    """Runs units that have no saved result, saving each one as it arrives."""
-
-    def __init__(self, directory: Path, backend, workers, address, stack: ExitStack) -> None:
-        self.directory, self.backend, self.workers, self.address = (
-            directory,
-            backend,
-            workers,
-            address,
-        )
-        self.stack, self.pool = stack, None
-        self.computed = self.reused = 0
-        self.failed: dict[str, str] = {}
-
-    def load(self, key: str, payload: dict[str, Any]) -> dict[str, Any] | None:
-        path = self.directory / f"{key}.json"
-        if not path.exists():
-            return None
-        try:
-            stored = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        if _canonical(stored.get("payload")) != _canonical(payload):
-            return None  # made with other parameters: compute again
-        return stored["result"]
-
-    def save(self, key: str, payload: dict[str, Any], result: dict[str, Any]) -> None:
-        path = self.directory / f"{key}.json"
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps({"payload": payload, "result": result}), encoding="utf-8")
-        os.replace(tmp, path)
-
-    def run(self, units: dict[str, dict[str, Any]], bar) -> dict[str, dict[str, Any]]:
-        from recdyn.experiments.executors import make_pool
-
-        self.failed = {}
-        done, todo = {}, {}
-        for key, payload in units.items():
-            stored = self.load(key, payload)
-            if stored is None:
-                todo[key] = payload
-            else:
-                done[key] = stored
-                self.reused += 1
-        advance(bar, len(done))
-        if not todo:
-            return done
-        if self.pool is None:
-            n = min(self.workers, len(todo))
-            self.pool = self.stack.enter_context(make_pool(self.backend, n, self.address))
-        items = ((k, ("call", f"{__name__}:run_unit", p)) for k, p in todo.items())
-        for ev in self.pool.run(items):
-            if ev.kind == "done":
-                self.save(ev.key, todo[ev.key], ev.result)
-                done[ev.key] = ev.result
-                self.computed += 1
-                advance(bar)
-            elif ev.kind == "failed":
-                self.failed[ev.key] = ev.error or "failed"
-                advance(bar)
-        return done
+def _calls(units: dict[str, dict[str, Any]]) -> dict[str, Call]:
+    """The units (key → keyword arguments of :func:`run_unit`) as engine calls."""
+    return {key: Call(f"{__name__}:run_unit", kwargs) for key, kwargs in units.items()}
 
 
 # ---------------------------------------------------------------------- worker side
-@lru_cache(maxsize=4)
-def _dataset(preset: str, overrides: str, sampling: str, env_seed: int):
-    """``(env, initial data)`` of ``preset`` with ``initial_sampling=sampling``."""
-    from recdyn.environments import make
-
-    env = make(preset, initial_sampling=sampling, **json.loads(overrides))
-    return env, env.reset(seed=env_seed)
-
-
 @lru_cache(maxsize=2)
 def heldout_pairs(preset: str, overrides: str, env_seed: int, size: int):
     """A uniform sample of ``size`` pairs of the environment that are in none of the three

@@ -1,10 +1,15 @@
-"""The local executor: a pool of spawned worker processes, one task per process at a time.
+"""The local executor: a pool of spawned worker processes, one unit per process at a time.
 
 Unlike :class:`concurrent.futures.ProcessPoolExecutor`, whose whole pool breaks when one
-worker dies, each worker here has its own pipe, so the driver knows which task a dead
-worker held: that task is retried (``max_retries`` times, then reported failed) on a fresh
-worker and every other task carries on. An exception raised by a task is not retried (it
-would fail again the same way); it is reported with its traceback.
+worker dies, each worker here has its own pipe, so the driver knows which unit a dead
+worker held: that unit is retried (``max_retries`` times, then reported failed) on a fresh
+worker and every other unit carries on. An exception raised by a unit is not retried (it
+would fail again the same way); it is reported with its traceback, and the exception
+itself comes back with the event where it can be pickled.
+
+The function a pool runs (``fn``) is sent to each worker once, when the worker starts:
+what it holds (e.g. the data of a cross-validation, bound with :func:`functools.partial`)
+does not travel with every unit.
 """
 
 from __future__ import annotations
@@ -12,18 +17,18 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import pickle
 import signal
-import sys
 import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from recdyn.experiments.executors.base import THREAD_VARS, Event, Feed, single_threaded_env
-from recdyn.experiments.runner import execute
+from recdyn.engine.feed import Event, Feed
+from recdyn.engine.units import run_unit
+from recdyn.engine.workers import main_hidden, needs_main, one_thread, single_threaded_env
 
 _PROGRESS_INTERVAL = 0.2  # seconds between step reports from a worker
 _DEPTH = 2  # units of work handed to a worker at a time
@@ -32,8 +37,7 @@ _DEPTH = 2  # units of work handed to a worker at a time
 def _worker_main(conn: Connection, fn: Callable[..., Any]) -> None:
     """Loop of a worker process: receive ``(key, payload)``, send back the outcome."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver decides what Ctrl-C stops
-    for var in THREAD_VARS:
-        os.environ[var] = "1"
+    one_thread()
     while True:
         try:
             message = conn.recv()
@@ -54,19 +58,29 @@ def _worker_main(conn: Connection, fn: Callable[..., Any]) -> None:
         try:
             outcome: tuple[Any, ...] = ("done", key, fn(payload, report))
         except Exception as err:
-            outcome = ("error", key, f"{type(err).__name__}: {err}", traceback.format_exc())
+            text = f"{type(err).__name__}: {err}"
+            outcome = ("error", key, text, traceback.format_exc(), _transferable(err))
         try:
             conn.send(outcome)
         except (BrokenPipeError, OSError):
             return
         except Exception as err:  # the result could not be pickled
-            conn.send(("error", key, f"result not transferable: {err}", ""))
+            conn.send(("error", key, f"result not transferable: {err}", "", None))
+
+
+def _transferable(err: BaseException) -> BaseException | None:
+    """``err`` if it survives a trip through a pipe, else ``None``."""
+    try:
+        pickle.loads(pickle.dumps(err))
+    except Exception:
+        return None
+    return err
 
 
 class _Worker:
-    def __init__(self, ctx: Any, fn: Callable[..., Any], slot: int) -> None:
+    def __init__(self, ctx: Any, fn: Callable[..., Any], slot: int, main: bool) -> None:
         self.conn, child = ctx.Pipe(duplex=True)
-        with single_threaded_env(), _main_hidden(getattr(fn, "__module__", "") == "__main__"):
+        with single_threaded_env(), main_hidden(main):
             self.process = ctx.Process(
                 target=_worker_main, args=(child, fn), daemon=True, name=f"recdyn-worker-{slot}"
             )
@@ -83,26 +97,9 @@ class _Worker:
         self.conn.close()
 
 
-@contextmanager
-def _main_hidden(needed: bool) -> Iterator[None]:
-    """Spawned children re-import the parent's ``__main__`` (a script, or
-    ``recdyn/__main__.py`` under ``python -m recdyn``, which would run the CLI again);
-    workers need nothing from it, so hide it while they start."""
-    main = sys.modules.get("__main__")
-    if needed or main is None:
-        yield
-        return
-    saved = {a: main.__dict__[a] for a in ("__file__", "__spec__") if a in main.__dict__}
-    main.__dict__.pop("__file__", None)
-    main.__spec__ = None
-    try:
-        yield
-    finally:
-        main.__dict__.update(saved)
-
-
 class LocalPool:
-    """``workers`` spawned processes running ``fn(payload, report)``.
+    """``workers`` spawned processes running ``fn(payload, report)`` (default
+    :func:`~recdyn.engine.units.run_unit`: ``payload.run(report)``).
 
     Use as a context manager; :meth:`run` may be called several times (the processes are
     kept between calls) and yields :class:`Event` objects as results arrive.
@@ -111,12 +108,13 @@ class LocalPool:
     backend = "local"
 
     def __init__(
-        self, workers: int, fn: Callable[..., Any] = execute, max_retries: int = 1
+        self, workers: int, fn: Callable[..., Any] = run_unit, max_retries: int = 1
     ) -> None:
         self.workers = max(1, int(workers))
         self.fn = fn
         self.max_retries = max_retries
         self._ctx = multiprocessing.get_context("spawn")
+        self._main = needs_main(fn)
         self._slots: list[_Worker | None] = [None] * self.workers
 
     def __enter__(self) -> LocalPool:
@@ -136,7 +134,7 @@ class LocalPool:
         if worker is None or not worker.process.is_alive():
             if worker is not None:
                 worker.stop(kill=True)
-            worker = self._slots[slot] = _Worker(self._ctx, self.fn, slot)
+            worker = self._slots[slot] = _Worker(self._ctx, self.fn, slot, self._main)
         return worker
 
     def run(self, items: Iterable[tuple[str, Any]] | Feed) -> Iterator[Event]:
@@ -196,8 +194,9 @@ class LocalPool:
                 if kind == "done":
                     yield Event("done", key, result=rest[0], worker=worker.name)
                 else:
-                    error = rest[0] + (f"\n{rest[1]}" if rest[1] else "")
-                    yield Event("failed", key, error=error, worker=worker.name)
+                    text, trace, exception = rest
+                    error = text + (f"\n{trace}" if trace else "")
+                    yield Event("failed", key, error=error, worker=worker.name, exception=exception)
                 if inflight:
                     yield Event("started", inflight[0][0], worker=worker.name)
         except (EOFError, OSError, ValueError, TypeError, AttributeError):
@@ -222,3 +221,6 @@ class LocalPool:
                     f"after {attempts[key]} attempt(s)",
                     worker=worker.name,
                 )
+
+
+__all__ = ["LocalPool"]

@@ -1,33 +1,32 @@
 """The Ray executor: the same units of work as Ray tasks, locally or on a cluster.
 
-Each unit is a Ray task (``num_cpus=1``) running :func:`recdyn.experiments.runner.execute`
-on its payload, and the driver writes each result to the store as it arrives.
+Each unit is a Ray task (``num_cpus=1``) running ``fn(payload, None)`` (default
+:func:`recdyn.engine.units.run_unit`), and the driver stores each result as it arrives.
 
 On a cluster (``address``):
 
-* **What is shipped**: only data. A payload is the plain-data
-  :class:`~recdyn.experiments.plan.Task` (names, parameters, seeds — a few hundred bytes),
-  with its tuning result and the spec hash; the function is shipped by reference
-  (``recdyn.experiments.runner.execute``), not by value. Every node therefore needs the
-  same recdyn (and the modules of the spec's ``imports``) installed; nothing else (the
-  environments are simulated from the task's seeds, no data files are read).
-* **Where results go**: a worker returns its task's Parquet files as bytes (a few kB,
-  through Ray's object store); only the driver writes them, into the output directory on
-  the driver's machine. Workers never touch that directory, so no shared filesystem is
-  needed. At most twice the cluster's CPUs are in flight, so results do not pile up in the
-  object store while the driver writes.
-* **Node or worker loss**: Ray re-executes a task whose worker process or node died, up to
+* **What is shipped**: only data. A payload is a plain-data unit (an experiment task:
+  names, parameters, seeds — a few hundred bytes); the function is put into Ray's object
+  store once per run and each node fetches it once. Every node needs the same recdyn (and
+  the modules of a spec's ``imports``) installed; nothing else (environments are simulated
+  from the task's seeds, no data files are read).
+* **Where results go**: a worker returns its result (an experiment task: its Parquet
+  files as bytes, a few kB) through Ray's object store; only the driver writes them, into
+  the output directory on the driver's machine. Workers never touch that directory, so no
+  shared filesystem is needed. At most twice the cluster's CPUs are in flight, so results
+  do not pile up in the object store while the driver writes.
+* **Node or worker loss**: Ray re-executes a unit whose worker process or node died, up to
   ``max_retries`` times, on any node (same payload, same seeds, so the same numbers); after
-  that the task is reported failed and runs again on the next ``recdyn run``. An exception
-  raised by the task itself is not retried (it would fail the same way) and is reported
-  with its message. Losing the driver (or the head node) ends the run: every task whose
-  file was written is kept, and re-running the same command resumes from them.
-* **One thread per task**: the ``runtime_env`` of the job sets :data:`THREAD_VARS` to 1 on
+  that the unit is reported failed and runs again on the next run. An exception raised by
+  the unit itself is not retried (it would fail the same way) and is reported with its
+  message. Losing the driver (or the head node) ends the run: every result already
+  stored is kept, and re-running the same command resumes from them.
+* **One thread per unit**: the ``runtime_env`` of the job sets :data:`THREAD_VARS` to 1 on
   every node's workers.
 
 Without ``address`` a local Ray instance is started (:func:`start_local`) with
 :data:`THREAD_VARS` set in the environment the Ray processes inherit, instead of a
-``runtime_env``: the workers Ray starts with the instance can then run the tasks (a job
+``runtime_env``: the workers Ray starts with the instance can then run the units (a job
 ``runtime_env`` would make Ray start new workers for them, ~1–2 s of CPU each at the
 start of every run).
 """
@@ -38,9 +37,10 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from recdyn.engine.feed import Event, Feed
+from recdyn.engine.units import run_unit
+from recdyn.engine.workers import THREAD_VARS, single_threaded_env, worker_name
 from recdyn.errors import MissingDependencyError
-from recdyn.experiments.executors.base import THREAD_VARS, Event, Feed, single_threaded_env
-from recdyn.experiments.runner import execute, worker_name
 
 #: ``ray.init`` options of every instance recdyn starts or joins.
 _INIT_OPTIONS: dict[str, Any] = dict(
@@ -69,13 +69,13 @@ def start_local(workers: int) -> None:
         ray.init(num_cpus=max(1, int(workers)), **_INIT_OPTIONS)
 
 
-def _remote_execute(fn: Callable[[Any], Any], payload: Any) -> tuple[Any, str]:
-    return fn(payload), worker_name()
+def _remote_execute(fn: Callable[..., Any], payload: Any) -> tuple[Any, str]:
+    return fn(payload, None), worker_name()
 
 
 class RayPool:
-    """Run units of work as Ray tasks: ``fn(payload)`` (default
-    :func:`~recdyn.experiments.runner.execute`).
+    """Run units of work as Ray tasks: ``fn(payload, None)`` (default
+    :func:`~recdyn.engine.units.run_unit`).
 
     ``address`` joins a running cluster (``"auto"``, ``"ray://host:10001"`` …); without it
     a local Ray instance with ``workers`` CPUs is started (:func:`start_local`) and shut
@@ -91,7 +91,7 @@ class RayPool:
         workers: int,
         address: str | None = None,
         max_retries: int = 1,
-        fn: Callable[[Any], Any] = execute,
+        fn: Callable[..., Any] = run_unit,
     ) -> None:
         ray = self._ray = _import_ray()
         self.max_retries = max_retries
@@ -104,6 +104,7 @@ class RayPool:
             else:
                 start_local(workers)
         self._remote = ray.remote(num_cpus=1, max_retries=max_retries)(_remote_execute)
+        self._fn = ray.put(fn)  # shipped once, not with every unit
         self.workers = max(1, int(ray.cluster_resources().get("CPU", workers)))
 
     def __enter__(self) -> RayPool:
@@ -132,7 +133,7 @@ class RayPool:
                 item = todo.take()
                 if item is None:
                     return
-                pending[self._remote.remote(self.fn, item[1])] = item[0]
+                pending[self._remote.remote(self._fn, item[1])] = item[0]
 
         try:
             submit()
@@ -145,7 +146,8 @@ class RayPool:
                         result, worker = ray.get(ref)
                     except RayTaskError as err:
                         cause = getattr(err, "cause", None) or err
-                        yield Event("failed", key, error=f"{type(cause).__name__}: {cause}")
+                        error = f"{type(cause).__name__}: {cause}"
+                        yield Event("failed", key, error=error, exception=cause)
                     except ray.exceptions.RayError as err:  # worker or node lost, retries spent
                         error = f"{type(err).__name__} after {self.max_retries} retries: {err}"
                         yield Event("failed", key, error=error)
@@ -155,3 +157,6 @@ class RayPool:
         finally:
             for ref in pending:  # interrupted: do not leave work running on the cluster
                 ray.cancel(ref, force=True)
+
+
+__all__ = ["RayPool", "start_local"]

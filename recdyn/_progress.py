@@ -1,33 +1,72 @@
-"""The one progress bar of recdyn's long loops: simulate, cross-validation, fits, studies."""
+"""The one progress bar of recdyn's long loops: simulate, cross-validation, fits, studies,
+and the ``recdyn`` command line."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 
-def progress_bar(enabled: bool, total: int, label: str, console: Any = None, *, start: bool = True):
-    """A started rich bar and its task id, or ``None`` when disabled (or nothing to do).
+class Bar(NamedTuple):
+    """A started rich ``Progress`` and its task (still usable as the pair ``(progress, task)``)."""
 
-    Columns: label, bar, done/total, time remaining. Pass the pair to :func:`advance`;
-    call ``bar[0].stop()`` when done (or use the bar as a context manager with
-    ``start=False``).
+    progress: Any
+    task: Any
+
+    def advance(self, n: int = 1) -> None:
+        self.progress.update(self.task, advance=n)
+
+    def update(self, completed: int, status: str | None = None) -> None:
+        """Set the number done (and the status text of a bar made with ``status=True``)."""
+        fields = {} if status is None else {"status": status}
+        self.progress.update(self.task, completed=completed, **fields)
+
+    def stop(self) -> None:
+        self.progress.stop()
+
+
+def progress_bar(
+    enabled: bool,
+    total: int,
+    label: str,
+    console: Any = None,
+    *,
+    start: bool = True,
+    status: bool = False,
+    transient: bool = False,
+    terminal_only: bool = False,
+) -> Bar | None:
+    """A started rich bar, or ``None`` when disabled (or nothing to do).
+
+    Columns: label, bar, done/total, [status text, time elapsed,] time remaining. Pass the
+    bar to :func:`advance` (or call its methods); call ``bar.stop()`` when done (or use
+    ``bar.progress`` as a context manager with ``start=False``).
+
+    status : add a status text (set by ``bar.update(done, status=...)``) and the time
+        elapsed. transient : erase the bar when it stops. terminal_only : no bar when
+        ``console`` is not a terminal (a log, a pipe), which otherwise gets the final bar.
     """
     if not enabled or total <= 0:
         return None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    from rich import progress as rp
+    from rich.console import Console
 
-    bar = Progress(
+    if terminal_only and not (console or Console()).is_terminal:
+        return None
+    extra = (rp.TextColumn("{task.fields[status]}"), rp.TimeElapsedColumn()) if status else ()
+    bar = rp.Progress(
         "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
+        rp.BarColumn(),
+        rp.MofNCompleteColumn(),
+        *extra,
+        rp.TimeRemainingColumn(),
         console=console,
+        transient=transient,
     )
     if start:
         bar.start()
-    return bar, bar.add_task(label, total=total)
+    return Bar(bar, bar.add_task(label, total=total, status=""))
 
 
-def advance(bar: Any, n: int = 1) -> None:
+def advance(bar: Bar | None, n: int = 1) -> None:
     if bar is not None:
-        bar[0].update(bar[1], advance=n)
+        bar.advance(n)

@@ -25,7 +25,8 @@ class Interactions:
 
     Attributes
     ----------
-    user, item : int32 arrays of contiguous ids (``0..n_users-1``, ``0..n_items-1``).
+    user, item : int32 arrays of contiguous ids (``0..n_users-1``, ``0..n_items-1``); an id
+        must be below ``2**31`` (remap larger ids first, e.g. with ``pandas.factorize``).
     rating : float32 array, finite.
     step : int32 array, the simulation step of each rating (0 = initial data).
     propensity : float32 array or ``None``; the probability with which the policy showed
@@ -70,8 +71,6 @@ class Interactions:
                 )
         if n and not np.isfinite(cols["rating"]).all():
             raise InvalidParameterError("Interactions.rating holds NaN or infinite values")
-        if n and (cols["user"].min() < 0 or cols["item"].min() < 0):
-            raise InvalidParameterError("Interactions user and item ids must be non-negative")
         for name, col in cols.items():
             if col is not None:
                 col.flags.writeable = False
@@ -164,23 +163,59 @@ class Interactions:
         data = {c: getattr(self, c) for c in COLUMNS if getattr(self, c) is not None}
         return pd.DataFrame(data)
 
-    def _check_shape(self, n_users: int, n_items: int) -> None:
+    def check_shape(self, n_users: int, n_items: int) -> None:
+        """Raise :class:`InvalidParameterError` unless every id fits ``n_users × n_items``."""
         if len(self) and (self.n_users_seen > n_users or self.n_items_seen > n_items):
             raise InvalidParameterError(
                 f"Interactions hold ids up to user {self.n_users_seen - 1} and item "
                 f"{self.n_items_seen - 1}, which do not fit n_users={n_users}, n_items={n_items}"
             )
 
+    _check_shape = check_shape  # the former name, still called from other packages
+
+
+#: Integer columns holding ids: never negative.
+_IDS = ("user", "item")
+
 
 def _column(name: str, values: Any, dtype: type) -> np.ndarray:
     arr = np.asarray(values)
     if arr.ndim != 1:
         raise InvalidParameterError(f"Interactions.{name} must be 1-D, got shape {arr.shape}")
-    if np.issubdtype(dtype, np.integer) and arr.size and not np.issubdtype(arr.dtype, np.integer):
+    if np.issubdtype(dtype, np.integer) and arr.size:
+        _check_integers(name, arr, dtype)
+    return np.array(arr, dtype=dtype, copy=True) if arr.dtype != dtype else arr.copy()
+
+
+def _check_integers(name: str, arr: np.ndarray, dtype: type) -> None:
+    """Raise unless ``arr`` holds integers that ``dtype`` stores as they are (numpy would
+    silently turn the user id ``2**40`` into 0 in an int32 column)."""
+    if arr.dtype == object and all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in arr
+    ):
+        low, high = min(arr), max(arr)  # Python ints of any size
+    elif not np.issubdtype(arr.dtype, np.integer):
         raise InvalidParameterError(
             f"Interactions.{name} must hold integers, got dtype {arr.dtype}"
         )
-    return np.array(arr, dtype=dtype, copy=True) if arr.dtype != dtype else arr.copy()
+    elif np.can_cast(arr.dtype, dtype):  # no overflow: only a negative id can be wrong
+        low, high = (arr.min() if name in _IDS else 0), 0
+    else:
+        low, high = arr.min(), arr.max()
+    info = np.iinfo(dtype)
+    lowest = 0 if name in _IDS else int(info.min)
+    if low < lowest or high > info.max:
+        bad = int(low if low < lowest else high)
+        why = (
+            f"ids must be non-negative and fit {info.dtype.name}; remap them to 0..n-1 "
+            "first, e.g. with pandas.factorize"
+            if name in _IDS
+            else f"{name} is stored as {info.dtype.name}"
+        )
+        raise InvalidParameterError(
+            f"Interactions.{name} holds {bad:,}, outside the valid range "
+            f"[{lowest:,}, {int(info.max):,}]: {why}"
+        )
 
 
 def _propensity_or_nan(part: Interactions) -> np.ndarray:

@@ -14,17 +14,24 @@ import pandas as pd
 
 from recdyn import seeding
 from recdyn._params import json_params
+from recdyn._paths import check_output_dir
 from recdyn._progress import progress_bar
 from recdyn._validation import check_int
 from recdyn.environments.base import Environment
 from recdyn.environments.presets import make as make_environment
-from recdyn.errors import InvalidParameterError, NoEligibleUsersError
+from recdyn.errors import CheckError, InvalidParameterError, NoEligibleUsersError
 from recdyn.interactions import InteractionLog, Interactions
 from recdyn.metrics.online import DEFAULT_METRICS, OnlineMetric, StepContext, resolve
 from recdyn.policies.base import Policy
 from recdyn.policies.registry import make as make_policy
 from recdyn.recommenders.base import Recommender
 from recdyn.recommenders.registry import make as make_recommender
+
+#: The most steps one :func:`simulate` run takes (ten million: far beyond any study, and a
+#: count whose log still fits in memory at a few users per step).
+MAX_STEPS = 10**7
+#: Rows of the interaction log allocated up front; a longer run grows it as it goes.
+_PREALLOCATED_RATINGS = 2**22
 
 
 @dataclass
@@ -61,13 +68,23 @@ class Trajectory:
         return plot_metrics(self.metrics, path=path, metrics=metrics, title=self._title())
 
     def save(self, directory: str | Path) -> Path:
-        """Write ``metrics.parquet``, ``metrics.csv``, ``interactions.parquet``, ``info.json``."""
-        out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
-        self.metrics.to_parquet(out / "metrics.parquet", index=False)
-        self.metrics.to_csv(out / "metrics.csv", index=False)
-        self.interactions.to_pandas().to_parquet(out / "interactions.parquet", index=False)
-        (out / "info.json").write_text(json.dumps(self.info, indent=2, default=str))
+        """Write ``metrics.parquet``, ``metrics.csv``, ``interactions.parquet``, ``info.json``.
+
+        Raises :class:`InvalidParameterError` naming the path when ``directory`` cannot be
+        written: ``""``, a file, a path under a file (checked first, see
+        :func:`recdyn._paths.check_output_dir`), or a failed write.
+        """
+        out = check_output_dir(directory, "the trajectory")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            self.metrics.to_parquet(out / "metrics.parquet", index=False)
+            self.metrics.to_csv(out / "metrics.csv", index=False)
+            self.interactions.to_pandas().to_parquet(out / "interactions.parquet", index=False)
+            (out / "info.json").write_text(json.dumps(self.info, indent=2, default=str))
+        except OSError as err:
+            raise InvalidParameterError(
+                f"cannot write the trajectory to {str(out)!r}: {err.strerror or err}"
+            ) from err
         return out
 
     def _title(self) -> str:
@@ -105,7 +122,7 @@ def simulate(
     recommender : a :class:`Recommender` or a registered name (``"toppop"``). It is cloned,
         so the object passed in is left untouched; the fitted copy is in the result.
     policy : a :class:`Policy` or a registered name.
-    steps : number of online steps (≥ 0).
+    steps : number of online steps, in ``[0, MAX_STEPS]`` (ten million).
     seed : root seed. The environment, recommender and policy get independent streams
         derived from it by name (see :mod:`recdyn.seeding`): same seed, same trajectory.
     k : slate size. retrain_every : steps between recommender updates.
@@ -113,6 +130,9 @@ def simulate(
     env_seed : overrides the environment's seed, e.g. ``(0, trial)`` to share the initial
         state across trials while the dynamics differ (RecLab's protocol).
     progress : show a progress bar. callback : called as ``callback(step, row)``.
+
+    Raises :class:`~recdyn.errors.CheckError` naming the recommender and the step when its
+    scores hold NaN or infinite values (e.g. a diverged fit).
     """
     env = make_environment(env) if isinstance(env, str) else env
     if not isinstance(env, Environment):
@@ -121,8 +141,9 @@ def simulate(
     if not isinstance(policy, Policy):
         raise InvalidParameterError(f"policy must be a Policy or a policy name, got {policy!r}")
     rec_name = recommender if isinstance(recommender, str) else type(recommender).__name__
+    rec_label = _label(recommender)
     rec = _prepare_recommender(recommender, seed)
-    steps = check_int("steps", steps, low=0)
+    steps = check_int("steps", steps, low=0, high=MAX_STEPS)
     k = check_int("k", k, low=1)
     retrain_every = check_int("retrain_every", retrain_every, low=1)
     metric_objs = resolve(metrics)
@@ -138,7 +159,7 @@ def simulate(
     if rec.requires_environment:
         rec.attach(env)
     rec.fit(initial, env.n_users, env.n_items)
-    log = InteractionLog(len(initial) + steps * env.users_per_step + 1)
+    log = InteractionLog(len(initial) + min(steps * env.users_per_step, _PREALLOCATED_RATINGS) + 1)
     log.append(initial)
     setup_seconds = time.perf_counter() - t0
 
@@ -153,6 +174,8 @@ def simulate(
             except NoEligibleUsersError as err:
                 raise NoEligibleUsersError(f"step {t} of {steps}: {err}") from None
             scores = rec.score(users)
+            if not np.isfinite(scores).all():
+                raise _non_finite(scores, users, rec_label, t)
             rated = env.rated_mask(users) if exclude_rated or "rated_before" in needs else None
             truth = env.true_ratings(users) if "truth" in needs else None
             sel = policy.select(scores, k, exclude=rated if exclude_rated else None, rng=policy_rng)
@@ -209,6 +232,26 @@ def _prepare_recommender(recommender: Recommender | str, seed: Any) -> Recommend
         derived = int(seeding.derive(seed, "recommender").generate_state(1, np.uint32)[0])
         rec.set_params(seed=derived)
     return rec
+
+
+def _label(recommender: Recommender | str) -> str:
+    """How an error names the recommender: its registered name (if known) and class."""
+    if isinstance(recommender, str):
+        return repr(recommender)
+    name = getattr(getattr(recommender, "spec", None), "name", None)
+    cls = type(recommender).__name__
+    return f"{name!r} ({cls})" if isinstance(name, str) else cls
+
+
+def _non_finite(scores: np.ndarray, users: np.ndarray, label: str, step: int) -> CheckError:
+    bad = ~np.isfinite(scores)
+    row, item = np.argwhere(bad)[0]
+    return CheckError(
+        f"recommender {label} returned NaN/inf scores at step {step}: {int(bad.sum()):,} of "
+        f"{scores.size:,} scores (first: user {int(users[row])}, item {int(item)}, "
+        f"score {scores[row, item]}). Its fit may have diverged (e.g. too large a learning "
+        "rate); recdyn.recommenders.check_recommender tests a recommender's contract."
+    )
 
 
 def _with_propensities(new: Interactions, users: np.ndarray, sel: Any) -> Interactions:

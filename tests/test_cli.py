@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any, NamedTuple
 
 import pandas as pd
 import pytest
@@ -10,6 +11,7 @@ from typer.testing import CliRunner
 
 import recdyn
 from recdyn.cli import app
+from recdyn.cli.formatting import description
 
 SMALL = [
     "--set", "n_users=60",
@@ -48,6 +50,58 @@ def test_recommenders_lists_hyperparameters(runner):
     assert result.exit_code == 0, result.output
     assert "toppop" in result.output
     assert "prior_weight=1.0" in result.output
+
+
+def test_recommenders_are_described_in_plain_text_whole_sentences(runner):
+    result = runner.invoke(app, ["recommenders"], env={"COLUMNS": None})  # as piped to a file
+    assert result.exit_code == 0, result.output
+    for markup in ("``", ":math:", ":class:", "\\hat", "\\mu", "{"):
+        assert markup not in result.output
+    # one line each: a pipe gets wide tables, and the first sentence is never cut short
+    assert "r̂_ui = μ + b_u + b_i (Koren 2010, §2.1)." in result.output
+    assert "one-hot item features, sampled by MCMC" in result.output
+    assert "Item-based KNNRecommender (neighbours are items the user rated)." in result.output
+    assert max(len(line) for line in result.output.splitlines()) > 120
+
+
+class Entry(NamedTuple):  # what a registry entry offers `description`
+    summary: str
+    factory: Any
+
+
+@pytest.mark.parametrize(
+    ("summary", "shown"),
+    [
+        (
+            r"Estimates :math:`\hat r_{ui} = \mu + b_u` (K 2010).",
+            "Estimates r̂_ui = μ + b_u (K 2010).",
+        ),
+        ("Uses :class:`~recdyn.knn.KNN` and ``Unif(a, b)``. More.", "Uses KNN and Unif(a, b)."),
+        ("Mult-VAE\\ :sup:`PR` (Liang et al.\n2018). Then.", "Mult-VAE^PR (Liang et al. 2018)."),
+        ("Each row is encoded,\n\n.. math::\n\n    x = y", "Each row is encoded."),
+    ],
+)
+def test_descriptions_are_plain_first_sentences(summary, shown):
+    assert description(Entry(summary, None)) == shown
+
+
+def test_a_summary_cut_mid_sentence_is_completed_from_the_docstring():
+    class Model:
+        """A model over one-hot user ⊕
+        one-hot item features. Details follow."""
+
+    assert description(Entry("A model over one-hot user ⊕", Model)) == (
+        "A model over one-hot user ⊕ one-hot item features."
+    )
+    assert description(Entry("", Model)) == "A model over one-hot user ⊕ one-hot item features."
+
+
+def test_envs_table_piped_to_a_file_is_not_squeezed(runner):
+    result = runner.invoke(app, ["envs"], env={"COLUMNS": None})
+    assert result.exit_code == 0, result.output
+    assert "Topic preferences drift towards what is shown (a=0.1); boredom m=5, τ=2, λ=1." in (
+        result.output
+    )
 
 
 def test_simulate_writes_metrics_plot_and_info(runner, tmp_path):

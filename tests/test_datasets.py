@@ -1,5 +1,6 @@
 """Dataset loaders: published counts on the shared copies, ML-1M format, checksums,
-missing files and the download path (against a local HTTP server, never the network)."""
+missing files and the download path (pooch fed ``file://`` URLs or a monkeypatched
+downloader: never the network)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ import dataclasses
 import hashlib
 import os
 import shutil
-import threading
 import warnings
 import zipfile
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
+import pooch
 import pytest
+import requests
 
 from recdyn import Interactions
 from recdyn import datasets as ds
@@ -23,6 +24,7 @@ from recdyn.errors import RecdynError, UnknownNameError
 
 SHARED = Path(os.environ.get("RECDYN_DATA_DIR", ""))
 ML100K_READ = ("u.data", "u.item", "u.user", "u.genre")
+ML1M_FILES = ("ratings.dat", "users.dat", "movies.dat")
 
 
 def _need(folder: str) -> Path:
@@ -223,97 +225,163 @@ def test_other_ml_latest_small_editions_are_not_checked_against_2016_digests(tmp
 
 
 # ---------------------------------------------------------------- download path
+BASE = "https://files.example.invalid"
+
+
 @pytest.fixture
-def server(tmp_path, monkeypatch):
-    """A local HTTP server over ``tmp_path/www``; yields (root, base_url, request paths)."""
-    root = tmp_path / "www"
-    root.mkdir()
+def served(tmp_path, monkeypatch) -> tuple[Path, list[str]]:
+    """``tmp_path/www`` served at :data:`BASE` without a network: pooch's own HTTP downloader
+    runs with its request replaced by a file copy (a missing file is an HTTP 404). Also
+    unsets ``RECDYN_DATA_DIR`` and moves the cache to ``tmp_path/cache``. Yields the folder
+    and the list of URLs requested."""
+    www = tmp_path / "www"
+    www.mkdir()
     seen: list[str] = []
 
-    class Handler(SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(root), **kwargs)
+    def get(self, url, output_file, pooch_obj, check_only=False):
+        seen.append(url)
+        source = www / url.removeprefix(f"{BASE}/")
+        if not source.is_file():
+            raise requests.exceptions.HTTPError(f"404 Client Error: Not Found for url: {url}")
+        shutil.copyfile(source, output_file)
 
-        def log_message(self, format, *args):
-            seen.append(self.path)
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    for var in ("no_proxy", "NO_PROXY"):
-        monkeypatch.setenv(var, "*")
+    monkeypatch.setattr(pooch.HTTPDownloader, "__call__", get)
     monkeypatch.delenv("RECDYN_DATA_DIR", raising=False)
     monkeypatch.setattr(fetch_module, "default_cache_dir", lambda: tmp_path / "cache")
-    yield root, f"http://127.0.0.1:{httpd.server_address[1]}", seen
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+    return www, seen
 
 
-def _serve_zip(root: Path, name: str, src: Path, files, prefix: str) -> tuple[str, int]:
-    path = root / name
+def _zip(path: Path, src: Path, files, prefix: str) -> str:
+    """Write ``src/files`` into the zip ``path`` under ``prefix``; returns its SHA-256."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
         for f in files:
             zf.write(src / f, arcname=f"{prefix}{f}")
-    return hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_size
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _point_at(monkeypatch, name: str, url: str, sha256: str | None) -> None:
-    entry = dataclasses.replace(ds.ARCHIVES[name], url=url, sha256=sha256)
+def _fake_ml1m_zip(www: Path) -> str:
+    """Write a small ML-1M-format archive ``www/ml-1m.zip``; returns its SHA-256."""
+    src = www.parent / "src" / "ml-1m"
+    _write_fake_ml1m(src)
+    return _zip(www / "ml-1m.zip", src, ML1M_FILES, "ml-1m/")
+
+
+def _point_at(monkeypatch, name: str, fname: str, sha256: str | None) -> None:
+    entry = dataclasses.replace(ds.ARCHIVES[name], url=f"{BASE}/{fname}", sha256=sha256)
     monkeypatch.setitem(ds.ARCHIVES, name, entry)
 
 
-def test_download_verifies_extracts_and_loads_from_the_cache(server, tmp_path, monkeypatch):
-    root, base, seen = server
-    digest, _ = _serve_zip(root, "ml-100k.zip", _need("ml-100k"), ML100K_READ, "ml-100k/")
-    _point_at(monkeypatch, "ml-100k", f"{base}/ml-100k.zip", digest)
+def test_download_verifies_extracts_and_loads_from_the_cache(served, tmp_path, monkeypatch):
+    www, seen = served
+    digest = _zip(www / "ml-100k.zip", _need("ml-100k"), ML100K_READ, "ml-100k/")
+    _point_at(monkeypatch, "ml-100k", "ml-100k.zip", digest)
     ml = ds.load("ml-100k")
     assert (len(ml.interactions), ml.n_users, ml.n_items) == (100_000, 943, 1_682)
     cache = tmp_path / "cache"
-    assert ml.path == cache / "ml-100k" and seen == ["/ml-100k.zip"]
+    assert ml.path == cache / "ml-100k" and seen == [f"{BASE}/ml-100k.zip"]
     assert (cache / "ml-100k.zip").is_file() and (cache / "ml-100k" / "SHA256SUMS").is_file()
     assert sorted(p.name for p in cache.iterdir()) == ["ml-100k", "ml-100k.zip"]  # no temp
     ds.load("ml-100k")
-    assert seen == ["/ml-100k.zip"]  # second load reads the cache
+    assert len(seen) == 1  # second load reads the cache
     shutil.rmtree(cache / "ml-100k")
-    assert ds.load("ml-100k").n_users == 943 and seen == ["/ml-100k.zip"]  # re-extracted
+    assert ds.load("ml-100k").n_users == 943 and len(seen) == 1  # re-extracted
     # the archive lacks the fold files: the error names the missing one
     with pytest.raises(ds.DatasetError, match=r"u1\.base"):
         ds.ml100k_folds()
 
 
-def test_flat_archive_like_lastfm_is_extracted_into_its_folder(server, tmp_path, monkeypatch):
-    root, base, _ = server
+def test_flat_archive_like_lastfm_is_extracted_into_its_folder(served, tmp_path, monkeypatch):
+    www, _ = served
     src = _need("hetrec2011-lastfm-2k")
-    digest, _ = _serve_zip(root, "lastfm.zip", src, ("user_artists.dat", "artists.dat"), "")
-    _point_at(monkeypatch, "lastfm-2k", f"{base}/lastfm.zip", digest)
+    digest = _zip(www / "lastfm.zip", src, ("user_artists.dat", "artists.dat"), "")
+    _point_at(monkeypatch, "lastfm-2k", "lastfm.zip", digest)
     fm = ds.load("lastfm-2k")
     assert fm.path == tmp_path / "cache" / "hetrec2011-lastfm-2k" and fm.n_items == 17_632
 
 
-def test_corrupt_download_raises_and_leaves_no_file(server, tmp_path, monkeypatch):
-    root, base, _ = server
-    digest, _ = _serve_zip(root, "ml-100k.zip", _need("ml-100k"), ML100K_READ, "ml-100k/")
-    wrong = "0" * 64
-    _point_at(monkeypatch, "ml-100k", f"{base}/ml-100k.zip", wrong)
+def test_data_dir_is_read_without_any_download(served, tmp_path, monkeypatch):
+    _, seen = served
+    _write_fake_ml1m(tmp_path / "data" / "ml-1m")
+    monkeypatch.setenv("RECDYN_DATA_DIR", str(tmp_path / "data"))
+    ml = ds.load("ml-1m", verify=False)
+    assert ml.path == tmp_path / "data" / "ml-1m"
+    assert seen == [] and not (tmp_path / "cache").exists()
+
+
+def test_downloaded_files_are_checked_against_sums_written_at_extraction(
+    served, tmp_path, monkeypatch
+):
+    www, _ = served
+    _point_at(monkeypatch, "ml-1m", "ml-1m.zip", _fake_ml1m_zip(www))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # every file has a digest: the SHA256SUMS written
+        assert len(ds.load("ml-1m").interactions) == 3
+    path = tmp_path / "cache" / "ml-1m" / "ratings.dat"
+    path.write_bytes(path.read_bytes().replace(b"::5::", b"::1::"))
     with pytest.raises(ds.ChecksumError) as info:
-        ds.load("ml-100k")
-    assert wrong in str(info.value) and digest in str(info.value)
-    assert [p for p in (tmp_path / "cache").rglob("*")] == []
-
-
-def test_unknown_archive_checksum_warns_with_the_digest(server, monkeypatch):
-    root, base, _ = server
-    digest, _ = _serve_zip(root, "ml-100k.zip", _need("ml-100k"), ML100K_READ, "ml-100k/")
-    _point_at(monkeypatch, "ml-100k", f"{base}/ml-100k.zip", None)
-    with pytest.warns(ds.DatasetWarning, match=digest):
-        ml = ds.load("ml-100k")
-    assert len(ml.interactions) == 100_000  # per-file digests still enforced and passed
-
-
-def test_failed_download_is_a_dataset_error(server, monkeypatch, tmp_path):
-    _, base, _ = server
-    _point_at(monkeypatch, "ml-1m", f"{base}/missing.zip", None)
-    with pytest.raises(ds.DatasetError, match="could not download"):
         ds.load("ml-1m")
-    assert [p for p in (tmp_path / "cache").rglob("*")] == []
+    msg = str(info.value)
+    assert str(path) in msg and "SHA256SUMS" in msg
+    assert hashlib.sha256(path.read_bytes()).hexdigest() in msg
+    assert ds.load("ml-1m", verify=False).interactions.rating[0] == 1.0
+
+
+def test_corrupt_download_is_refused_and_leaves_no_file(served, tmp_path, monkeypatch):
+    www, _ = served
+    digest = _fake_ml1m_zip(www)
+    wrong = "0" * 64
+    _point_at(monkeypatch, "ml-1m", "ml-1m.zip", wrong)
+    with pytest.raises(ds.ChecksumError) as info:
+        ds.load("ml-1m")
+    msg = str(info.value)
+    assert wrong in msg and digest in msg and "ml-1m" in msg and "RECDYN_DATA_DIR" in msg
+    assert list((tmp_path / "cache").rglob("*")) == []
+
+
+def test_corrupt_cached_archive_is_downloaded_again(served, tmp_path, monkeypatch):
+    www, seen = served
+    _point_at(monkeypatch, "ml-1m", "ml-1m.zip", _fake_ml1m_zip(www))
+    ds.load("ml-1m")
+    cache = tmp_path / "cache"
+    (cache / "ml-1m.zip").write_bytes(b"not the archive")
+    shutil.rmtree(cache / "ml-1m")
+    assert len(ds.load("ml-1m").interactions) == 3 and len(seen) == 2
+    assert (cache / "ml-1m.zip").read_bytes() == (www / "ml-1m.zip").read_bytes()
+    # a mismatching cached archive whose fresh download mismatches too: neither is kept
+    (cache / "ml-1m.zip").write_bytes(b"not the archive")
+    (www / "ml-1m.zip").write_bytes(b"not the archive either")
+    shutil.rmtree(cache / "ml-1m")
+    with pytest.raises(ds.ChecksumError):
+        ds.load("ml-1m")
+    assert list(cache.iterdir()) == []
+
+
+def test_unknown_archive_checksum_warns_with_the_digest(served, tmp_path, monkeypatch):
+    www, _ = served
+    digest = _fake_ml1m_zip(www)
+    _point_at(monkeypatch, "ml-1m", "ml-1m.zip", None)
+    with pytest.warns(ds.DatasetWarning) as record:
+        ml = ds.load("ml-1m")
+    messages = " ".join(str(w.message) for w in record)
+    assert digest in messages and "ratings.dat" in messages  # archive, then files unverified
+    assert len(ml.interactions) == 3
+    assert not (tmp_path / "cache" / "ml-1m" / "SHA256SUMS").exists()
+
+
+def test_archive_that_is_not_a_zip_is_deleted(served, tmp_path, monkeypatch):
+    www, _ = served
+    (www / "ml-1m.zip").write_bytes(b"<html>moved</html>")
+    _point_at(monkeypatch, "ml-1m", "ml-1m.zip", None)
+    with pytest.warns(ds.DatasetWarning), pytest.raises(ds.DatasetError, match="not a valid zip"):
+        ds.load("ml-1m")
+    assert list((tmp_path / "cache").iterdir()) == []
+
+
+def test_failed_download_is_a_dataset_error(served, tmp_path, monkeypatch):
+    _, seen = served
+    _point_at(monkeypatch, "ml-1m", "missing.zip", None)
+    with pytest.raises(ds.DatasetError, match="could not download") as info:
+        ds.load("ml-1m")
+    msg = str(info.value)
+    assert f"{BASE}/missing.zip" in msg and "404" in msg and "RECDYN_DATA_DIR" in msg
+    assert seen == [f"{BASE}/missing.zip"] and list((tmp_path / "cache").rglob("*")) == []

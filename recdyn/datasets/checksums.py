@@ -2,11 +2,12 @@
 
 What is enforced
 ----------------
-**Archives** — checked when an archive is downloaded (before it is renamed into the
-cache) and when a cached archive is extracted again. All four official archives have a
-known SHA-256 and byte size in :data:`ARCHIVES`; a mismatch raises
-:class:`~recdyn.datasets.ChecksumError` and nothing is left in the cache. The MovieLens
-values and sizes are those TensorFlow Datasets publishes
+**Archives** — checked by :func:`pooch.retrieve` when an archive is downloaded (in a
+temporary file, before it is moved into the cache) and whenever a cached archive is used
+again (a cached archive with another digest is downloaded anew). All four official
+archives have a known SHA-256 and byte size in :data:`ARCHIVES`; a downloaded archive with
+another digest raises :class:`~recdyn.datasets.ChecksumError` and nothing is kept. The
+MovieLens values and sizes are those TensorFlow Datasets publishes
 (``tensorflow_datasets/url_checksums/movielens.txt``), recorded identically by several
 other projects (some next to a check against the MD5 GroupLens publishes beside each
 archive); the Last.fm value is the one the OmniRec library (ISG-Siegen) and other projects
@@ -33,29 +34,30 @@ is hashed and compared with, in this order:
    - ``ml-1m``: no per-file digests are known (its archive digest is).
 
 2. a ``SHA256SUMS`` file in the dataset folder (``sha256sum`` format), for files the
-   table above does not cover. recdyn writes one after extracting an archive whose own
-   SHA-256 was verified, so a later load of a downloaded ``ml-1m`` or 2018
-   ``ml-latest-small`` detects corruption on disk.
+   table above does not cover. recdyn writes one (:func:`write_sums`) after extracting an
+   archive whose own SHA-256 was verified, so a later load of a downloaded ``ml-1m`` or
+   2018 ``ml-latest-small`` detects corruption on disk.
 
 A digest from either source that does not match raises
 :class:`~recdyn.datasets.ChecksumError` naming the file, the expected and the actual
 SHA-256. A file with no digest from either source is read with one
 :class:`~recdyn.datasets.DatasetWarning` listing its computed digest. ``verify=False``
 skips all file checks (for deliberately modified copies); archives are always checked.
+Digests are computed by :func:`pooch.file_hash`.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import pooch
+
 from recdyn.datasets.errors import ChecksumError, DatasetWarning
 
-_CHUNK = 1 << 20
 SUMS_FILE = "SHA256SUMS"
 
 
@@ -65,7 +67,8 @@ class Archive:
 
     Attributes
     ----------
-    url : download address (tests point it at a local server).
+    url : download address, any protocol pooch downloads (https, http, ftp); tests
+        replace the entry and pooch's HTTP downloader.
     sha256 : expected SHA-256 of the archive, or ``None`` when unknown (warn, don't fail).
     size : published size in bytes, or ``None``; only used in messages.
     folder : name of the dataset folder under a data directory or the cache.
@@ -152,12 +155,22 @@ _GENERATED_ON = re.compile(r"generated on ([A-Z][a-z]+ \d{1,2}, \d{4})")
 
 
 def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+    """Hex SHA-256 of a file (:func:`pooch.file_hash`, which reads it in chunks)."""
+    return pooch.file_hash(str(path), alg="sha256")
+
+
+def write_sums(folder: Path) -> None:
+    """Write ``folder/SHA256SUMS`` (``sha256sum`` format) listing every file in ``folder``.
+
+    Called on a freshly extracted archive whose own SHA-256 was verified, so the digests
+    are those of the official files; :func:`expected_digests` reads them back.
+    """
+    lines = [
+        f"{sha256_file(p)}  {p.name}\n"
+        for p in sorted(folder.iterdir())
+        if p.is_file() and p.name != SUMS_FILE
+    ]
+    (folder / SUMS_FILE).write_text("".join(lines), encoding="utf-8")
 
 
 def edition(name: str, folder: Path) -> str | None:
@@ -241,28 +254,3 @@ def verify_files(name: str, folder: Path, files: list[str]) -> None:
             DatasetWarning,
             stacklevel=4,
         )
-
-
-def check_archive(name: str, path: Path, actual: str, archive: Archive) -> bool:
-    """Compare an archive's digest with ``archive.sha256``.
-
-    Returns ``True`` when verified, ``False`` (with a :class:`DatasetWarning` printing the
-    digest) when no digest is known; raises :class:`ChecksumError` on a mismatch.
-    """
-    if archive.sha256 is None:
-        warnings.warn(
-            f"{name}: no known SHA-256 for the archive {archive.url}; it was not verified. "
-            f"Its SHA-256 is {actual} ({path.stat().st_size} bytes).",
-            DatasetWarning,
-            stacklevel=5,
-        )
-        return False
-    if actual != archive.sha256.lower():
-        raise ChecksumError(
-            f"{name}: the archive downloaded from {archive.url} is corrupt or not the "
-            f"expected release: expected SHA-256 {archive.sha256}, actual {actual} "
-            f"({path.stat().st_size} bytes; published size {archive.size or 'unknown'}). "
-            "Nothing was kept; try again, or set RECDYN_DATA_DIR to a directory holding "
-            f"the '{archive.folder}/' folder."
-        )
-    return True

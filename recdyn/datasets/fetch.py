@@ -6,43 +6,39 @@ Where files are read from, in order:
    non-empty: files are read from ``<dir>/<folder>/`` (``ml-100k``, ``ml-1m``,
    ``ml-latest-small``, ``hetrec2011-lastfm-2k``) and nothing is ever downloaded there.
 2. Otherwise the cache ``platformdirs.user_cache_dir("recdyn")/datasets``: when a file
-   is missing and ``download=True``, the official archive is streamed to a temporary file
-   next to its final place, its SHA-256 is checked, it is renamed into the cache
-   atomically, extracted into a temporary folder and that folder is renamed to
-   ``<cache>/<folder>`` — so an interrupted or corrupt download leaves no partial file
-   that a later call could mistake for data.
+   is missing and ``download=True``, :func:`pooch.retrieve` downloads the official archive
+   to ``<cache>/<archive>.zip`` (streamed to a temporary file, checked against its known
+   SHA-256, then moved into place; a cached archive with the right digest is reused), and
+   the archive is unzipped (:class:`pooch.Unzip`) into a temporary folder that is renamed
+   to ``<cache>/<folder>`` — so an interrupted or corrupt download or extraction leaves no
+   partial file that a later call could mistake for data.
+
+Every file a loader reads is then checked against its own SHA-256
+(:func:`recdyn.datasets.checksums.verify_files`), wherever it came from.
+
+(``pooch.retrieve``, not a ``pooch.create`` registry: ``RECDYN_DATA_DIR`` means "read here,
+never download here", whereas pooch's ``env`` option redirects the downloads.)
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
 import os
+import re
 import shutil
 import tempfile
-import urllib.error
-import urllib.request
 import uuid
+import warnings
 import zipfile
 from pathlib import Path
 
 import platformdirs
+import pooch
 
-from recdyn.datasets.checksums import (
-    ARCHIVES,
-    SUMS_FILE,
-    Archive,
-    check_archive,
-    sha256_file,
-    verify_files,
-)
-from recdyn.datasets.errors import ChecksumError, DatasetError
+from recdyn.datasets.checksums import ARCHIVES, sha256_file, verify_files, write_sums
+from recdyn.datasets.errors import ChecksumError, DatasetError, DatasetWarning
 from recdyn.errors import InvalidParameterError
 
 ENV_VAR = "RECDYN_DATA_DIR"
-TIMEOUT_S = 60
-_CHUNK = 1 << 20
-_log = logging.getLogger(__name__)
 
 
 def default_cache_dir() -> Path:
@@ -133,54 +129,72 @@ def _missing_message(name: str, path: Path, root: Path, origin: str | None) -> s
 
 
 def fetch_archive(name: str, root: Path) -> Path:
-    """Download (unless already cached) and extract ``name``'s archive into ``root``."""
+    """Download (unless a verified copy is cached) and extract ``name``'s archive into
+    ``root``; returns ``root/<folder>``.
+
+    Raises
+    ------
+    ChecksumError
+        The downloaded archive does not have its known SHA-256 (nothing is kept).
+    DatasetError
+        The download failed, or the archive is not a valid zip file (it is deleted).
+    """
     archive = ARCHIVES[name]
+    verified = archive.sha256 is not None
     root.mkdir(parents=True, exist_ok=True)
-    zip_path = root / archive.filename
-    if zip_path.is_file():
-        try:
-            verified = check_archive(name, zip_path, sha256_file(zip_path), archive)
-        except ChecksumError:
-            zip_path.unlink(missing_ok=True)
-            raise
-    else:
-        verified = _download(name, archive, zip_path)
+    try:
+        zip_path = pooch.retrieve(
+            archive.url,
+            known_hash=f"sha256:{archive.sha256}" if verified else None,
+            fname=archive.filename,
+            path=root,
+        )
+    except (ValueError, OSError) as exc:  # requests' errors are OSErrors
+        if verified:  # pooch downloads only over a missing or mismatching archive
+            (root / archive.filename).unlink(missing_ok=True)
+        raise _download_error(name, exc) from exc
+    if not verified:
+        warnings.warn(
+            f"{name}: no known SHA-256 for the archive {archive.url}; it was not verified. "
+            f"Its SHA-256 is {sha256_file(Path(zip_path))}.",
+            DatasetWarning,
+            stacklevel=4,
+        )
     target = root / archive.folder
-    _extract(name, zip_path, target, write_sums=verified)
+    _extract(name, Path(zip_path), target, write_sums_file=verified)
     return target
 
 
-def _download(name: str, archive: Archive, dest: Path) -> bool:
-    _log.info("downloading %s from %s", name, archive.url)
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    tmp = Path(tmp_name)
-    try:
-        digest = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out:
-            try:
-                with urllib.request.urlopen(archive.url, timeout=TIMEOUT_S) as response:
-                    while chunk := response.read(_CHUNK):
-                        digest.update(chunk)
-                        out.write(chunk)
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-                raise DatasetError(
-                    f"{name}: could not download {archive.url}: {exc}. Check the network, "
-                    f"or set {ENV_VAR} to a directory holding the '{archive.folder}/' folder."
-                ) from exc
-        verified = check_archive(name, tmp, digest.hexdigest(), archive)
-        os.replace(tmp, dest)
-        return verified
-    finally:
-        tmp.unlink(missing_ok=True)
+def _download_error(name: str, exc: Exception) -> DatasetError:
+    """recdyn's error for what :func:`pooch.retrieve` raised: a digest mismatch (pooch's
+    ``ValueError`` "... expected sha256:X but got Y ...") or a failed download."""
+    archive = ARCHIVES[name]
+    remedy = f"set {ENV_VAR} to a directory holding the '{archive.folder}/' folder"
+    got = re.search(r"but got ([0-9a-fA-F]{64})", str(exc))
+    if isinstance(exc, ValueError) and got:
+        return ChecksumError(
+            f"{name}: the archive downloaded from {archive.url} is corrupt or not the "
+            f"expected release: expected SHA-256 {archive.sha256}, actual {got.group(1)} "
+            f"(published size {archive.size or 'unknown'} bytes). Nothing was kept; try "
+            f"again, or {remedy}."
+        )
+    return DatasetError(
+        f"{name}: could not download {archive.url}: {exc}. Check the network, or {remedy}."
+    )
 
 
-def _extract(name: str, zip_path: Path, target: Path, *, write_sums: bool) -> None:
+def _extract(name: str, zip_path: Path, target: Path, *, write_sums_file: bool) -> None:
+    """Unzip ``zip_path`` with :class:`pooch.Unzip` into a new temporary folder next to
+    ``target``, write its ``SHA256SUMS`` if the archive was verified, then rename it to
+    ``target`` (replacing an older extraction).
+
+    Called only when files are missing, so it always extracts (``action="download"``
+    tells the processor not to look for an earlier extraction)."""
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
     try:
         try:
-            with zipfile.ZipFile(zip_path) as zf:
-                # zipfile drops absolute paths and '..' parts, so members stay inside tmp
-                zf.extractall(tmp)
+            # zipfile drops absolute paths and '..' parts, so members stay inside tmp
+            pooch.Unzip(extract_dir=str(tmp))(str(zip_path), "download", None)
         except zipfile.BadZipFile as exc:
             zip_path.unlink(missing_ok=True)
             raise DatasetError(
@@ -188,8 +202,8 @@ def _extract(name: str, zip_path: Path, target: Path, *, write_sums: bool) -> No
                 "call again to download it anew."
             ) from exc
         src = _content_dir(tmp, target.name)
-        if write_sums:
-            _write_sums(src)
+        if write_sums_file:
+            write_sums(src)
         if target.exists():
             stale = target.with_name(f".{target.name}.stale-{uuid.uuid4().hex}")
             os.replace(target, stale)
@@ -208,12 +222,3 @@ def _content_dir(tmp: Path, folder: str) -> Path:
     if len(entries) == 1 and entries[0].is_dir():
         return entries[0]
     return tmp
-
-
-def _write_sums(folder: Path) -> None:
-    lines = [
-        f"{sha256_file(p)}  {p.name}\n"
-        for p in sorted(folder.iterdir())
-        if p.is_file() and p.name != SUMS_FILE
-    ]
-    (folder / SUMS_FILE).write_text("".join(lines), encoding="utf-8")

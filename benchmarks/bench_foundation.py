@@ -48,13 +48,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
 import traceback
 from typing import Any
+
+from benchlib import machine_info, write_json
 
 ENV_NAME = "topics-dynamic-v1"
 
@@ -534,10 +535,6 @@ def main(argv: list[str] | None = None) -> int:
         memory_child(args.memory_child)
         return 0
 
-    import numpy as np
-
-    import recdyn
-
     rd: dict[str, Any] = {}
     benches = [
         ("reset", lambda: bench_recdyn_env(args.quick)),
@@ -584,14 +581,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         result = {
             "env": ENV_NAME,
-            "machine": {
-                "platform": platform.platform(),
-                "processor": platform.processor(),
-                "cpu_count": os.cpu_count(),
-                "python": platform.python_version(),
-                "numpy": np.__version__,
-                "recdyn": getattr(recdyn, "__version__", None),
-            },
+            "machine": machine_info(),
             "targets_s": TARGETS,
             "published_reclab_s": PUBLISHED_RECLAB,
             "rows": rows,
@@ -599,9 +589,7 @@ def main(argv: list[str] | None = None) -> int:
             "recdyn_raw": rd,
             "reclab_raw": rl,
         }
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=2, default=str)
-        print(f"wrote {args.json}", file=sys.stderr)
+        write_json(args.json, result)
     return 0
 
 

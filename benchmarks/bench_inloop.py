@@ -44,9 +44,7 @@ import argparse
 import copy
 import cProfile
 import io
-import json
 import os
-import platform
 import pstats
 import statistics
 import sys
@@ -55,6 +53,9 @@ import traceback
 from typing import Any
 
 import numpy as np
+from benchlib import machine_info, write_json
+
+from recdyn.engine.workers import pin_threads, threads_note
 
 ENV_NAME = "topics-dynamic-v1"
 #: model -> hyperparameters (the rest are the registered defaults).
@@ -80,22 +81,6 @@ TARGETS = {
 #: RecLab's published per-step figures (seconds), not measured here.
 RECLAB_PUBLISHED = {"item-knn": 27.0, "toppop": 1.0}
 PHASES = ("online_users", "score", "rated_mask", "select", "env_step", "partial_fit")
-
-
-THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
-
-
-def _pin_threads(n: int | None) -> None:
-    """Re-run this script with BLAS/OpenMP/numba limited to ``n`` threads (read at import)."""
-    if n is None or all(os.environ.get(v) == str(n) for v in THREAD_VARS):
-        return
-    os.environ.update({v: str(n) for v in THREAD_VARS})
-    os.execv(sys.executable, [sys.executable, *sys.argv])
-
-
-def _threads_note() -> str:
-    set_ = {v: os.environ[v] for v in THREAD_VARS if v in os.environ}
-    return ", ".join(f"{k}={v}" for k, v in set_.items()) or "default threads"
 
 
 def registered() -> list[str]:
@@ -324,9 +309,8 @@ def main(argv: list[str] | None = None) -> int:
         "use 1 on a shared or loaded machine, where multithreaded BLAS degrades badly",
     )
     args = ap.parse_args(argv)
-    _pin_threads(args.threads)
+    pin_threads(args.threads)
 
-    import recdyn
 
     names = args.models.split(",") if args.models else list(QUICK if args.quick else MODELS)
     steps, slow_steps = (5, 5) if args.quick else (args.steps, args.slow_steps)
@@ -378,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     cpus = os.cpu_count()
     print_table(
         f"In-loop step time, {ENV_NAME}, 200 online users/step, from 100k ratings "
-        f"({cpus} CPUs, {_threads_note()}; load average {load0[0]:.1f} before, "
+        f"({cpus} CPUs, {threads_note()}; load average {load0[0]:.1f} before, "
         f"{load1[0]:.1f} after)",
         early,
         late=False,
@@ -396,15 +380,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.json:
         result = {
-            "machine": {
-                "platform": platform.platform(),
-                "cpu_count": cpus,
-                "threads": _threads_note(),
-                "load_average_before_after": [load0, load1],
-                "python": platform.python_version(),
-                "numpy": np.__version__,
-                "recdyn": getattr(recdyn, "__version__", None),
-            },
+            "machine": machine_info(
+                cpu_count=cpus, threads=threads_note(), load_average_before_after=[load0, load1]
+            ),
             "environment": ENV_NAME,
             "targets_s": TARGETS,
             "reclab_published_s": RECLAB_PUBLISHED,
@@ -415,9 +393,7 @@ def main(argv: list[str] | None = None) -> int:
             "late_summary": rows_for(late) if late else None,
             "profiles": profiles,
         }
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=2, default=str)
-        print(f"wrote {args.json}", file=sys.stderr)
+        write_json(args.json, result)
     return 0
 
 

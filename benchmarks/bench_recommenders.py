@@ -84,7 +84,6 @@ import contextlib
 import io
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -94,6 +93,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from benchlib import machine_info, write_json
+
+from recdyn.engine.workers import pin_threads, threads_note
 
 KNN_PB = {"similarity": "pearson_baseline", "centering": "baseline"}
 
@@ -130,22 +132,6 @@ MOST_RATED = "most-rated (script)"
 QUICK_RATING = ("baseline", "item-knn", "mf-sgd")
 QUICK_TOPN = ("ease", "mf-sgd", "toppop")
 MYFM = {"rank": 10, "n_iter": 200, "n_kept_samples": 195}
-
-THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
-
-
-def _pin_threads(n: int | None) -> None:
-    """Re-run this script with BLAS/OpenMP/numba limited to ``n`` threads (read at import)."""
-    if n is None or all(os.environ.get(v) == str(n) for v in THREAD_VARS):
-        return
-    os.environ.update({v: str(n) for v in THREAD_VARS})
-    os.execv(sys.executable, [sys.executable, *sys.argv])
-
-
-def _threads_note() -> str:
-    set_ = {v: os.environ[v] for v in THREAD_VARS if v in os.environ}
-    return ", ".join(f"{k}={v}" for k, v in set_.items()) or "default threads"
-
 
 # ----------------------------------------------------------------------------- Surprise side
 #: Run by the Surprise interpreter as ``python -c SURPRISE_SNIPPET '<json params>'``; prints
@@ -432,7 +418,7 @@ def _met(r: dict[str, Any]) -> str:
 def print_report(rows: list[dict], recdyn_res: dict, peers: dict, topn: dict | None) -> None:
     load = os.getloadavg()[0]
     print(
-        f"\n## Rating prediction, ML-100K u1..u5 ({os.cpu_count()} CPUs, {_threads_note()}, "
+        f"\n## Rating prediction, ML-100K u1..u5 ({os.cpu_count()} CPUs, {threads_note()}, "
         f"load average {load:.1f})\n"
     )
     header = ["model", "mean RMSE", "target", "met?", "peer", "peer RMSE"]
@@ -567,9 +553,8 @@ def main(argv: list[str] | None = None) -> int:
         "use 1 on a shared or loaded machine, where multithreaded BLAS degrades badly",
     )
     args = ap.parse_args(argv)
-    _pin_threads(args.threads)
+    pin_threads(args.threads)
 
-    import recdyn
     from recdyn import datasets
 
     data_dir = _data_dir(args.data_dir)
@@ -646,15 +631,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.json:
         result = {
-            "machine": {
-                "platform": platform.platform(),
-                "cpu_count": os.cpu_count(),
-                "threads": _threads_note(),
-                "load_average": os.getloadavg(),
-                "python": platform.python_version(),
-                "numpy": np.__version__,
-                "recdyn": getattr(recdyn, "__version__", None),
-            },
+            "machine": machine_info(threads=threads_note(), load_average=os.getloadavg()),
             "surprise_env": surprise_info,
             "folds": fold_ids,
             "targets_rmse": TARGETS,
@@ -663,9 +640,7 @@ def main(argv: list[str] | None = None) -> int:
             "peers": peers,
             "topn": topn,
         }
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=2, default=str)
-        print(f"wrote {args.json}", file=sys.stderr)
+        write_json(args.json, result)
     return 0
 
 

@@ -1,0 +1,35 @@
+"""What the benchmark scripts share: the machine record and the JSON output."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def machine_info(**extra: Any) -> dict[str, Any]:
+    """Platform, processor, cores and library versions (plus ``extra`` entries). numpy and
+    recdyn are imported here, not with this module: some benchmarks measure their import."""
+    import numpy as np
+
+    import recdyn
+
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "recdyn": getattr(recdyn, "__version__", None),
+        **extra,
+    }
+
+
+def write_json(path: str | Path, result: dict[str, Any]) -> None:
+    """Write ``result`` as indented JSON to ``path`` and say so on stderr."""
+    with open(path, "w") as f:
+        json.dump(result, f, indent=2, default=str)
+    print(f"wrote {path}", file=sys.stderr)

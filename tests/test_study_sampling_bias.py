@@ -87,12 +87,15 @@ def test_three_datasets_sample_the_same_state_with_different_biases(first_run):
 
 def test_rerun_resumes_without_recomputing(first_run):
     study, result, out, mtimes = first_run
-    assert study.computed_units == len(mtimes) and study.reused_units == 0
+    assert study.last_run[1:] == (len(mtimes), 0)  # (seconds, computed, reused)
     again = SamplingBiasStudy(quick=True, recommenders=CHEAP)
     second = again.run(out, workers=2)
-    assert again.computed_units == 0 and again.reused_units == len(mtimes)
+    assert again.last_run[1:] == (0, len(mtimes))
     assert {p.name: p.stat().st_mtime_ns for p in (out / "units").glob("*.json")} == mtimes
     assert second.findings == result.findings
+    reported = SamplingBiasStudy(quick=True, recommenders=CHEAP).report(out)  # runs nothing
+    assert reported.findings == result.findings
+    assert {p.name: p.stat().st_mtime_ns for p in (out / "units").glob("*.json")} == mtimes
 
 
 def test_a_unit_made_with_other_parameters_is_computed_again(first_run, tmp_path):
@@ -104,13 +107,13 @@ def test_a_unit_made_with_other_parameters_is_computed_again(first_run, tmp_path
     path.write_text(json.dumps(stored))
     study = SamplingBiasStudy(quick=True, recommenders=["toppop"])
     study.run(out, workers=1)
-    assert study.computed_units == 1
+    assert study.last_run[1] == 1
 
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        (dict(recommenders=["nope"]), "recommenders: unknown 'nope'; valid: random"),
+        (dict(recommenders=["nope"]), "recommenders: unknown 'nope'. valid: random"),
         (dict(recommenders="random"), "non-empty list"),
         (dict(recommenders=[]), "non-empty list"),
         (dict(folds=1), "folds"),

@@ -1,30 +1,38 @@
-"""``recdyn study``: list the built-in studies, or run one (results, figures, findings,
-report.html).
+"""``recdyn study``: list the built-in studies with their options, or run one (results,
+figures, findings, report.html) or report what a run stored (``--report-only``).
 
-The options are written out here for now; they will come from each study's declared
-parameters.
+Options shared by every study are declared here; each study's own come from its declared
+parameters (:mod:`recdyn.cli.study_options`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from recdyn.cli.assignments import parse_names
 from recdyn.cli.core import app, console, interruptible, user_errors
-from recdyn.cli.formatting import description
+from recdyn.cli.formatting import description, fmt
 from recdyn.cli.options import Address, Backend, Quiet, Workers
-from recdyn.errors import InvalidParameterError
+from recdyn.cli.study_options import StudyOption, parse_study_args, study_options
+from recdyn.constraints import Names
 
 
-@app.command("study")
+@app.command(
+    "study",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
 def study_command(
+    ctx: typer.Context,
     name: Annotated[
         str | None,
-        typer.Argument(metavar="NAME", help="Study to run; omit to list the built-in studies."),
+        typer.Argument(
+            metavar="NAME [STUDY OPTIONS]",
+            help="Study to run; omit to list the built-in studies and their own options "
+            "(e.g. --environments A,B --trials 10 for offline-vs-online).",
+        ),
     ] = None,
     quick: Annotated[
         bool, typer.Option("--quick", help="Small sizes: a few minutes on 2 cores.")
@@ -33,22 +41,6 @@ def study_command(
     workers: Workers = None,
     address: Address = None,
     seed: Annotated[int, typer.Option(help="Root seed of the study.")] = 0,
-    environments: Annotated[
-        str | None,
-        typer.Option(metavar="A,B", help="Only these environments (offline-vs-online)."),
-    ] = None,
-    recommenders: Annotated[
-        str | None, typer.Option(metavar="A,B", help="Only these recommenders.")
-    ] = None,
-    trials: Annotated[
-        str | None,
-        typer.Option(
-            metavar="N|ENV=N,…",
-            help="Trials per environment (offline-vs-online): one number, or per "
-            "environment, e.g. topics-dynamic-v1=10,topics-static-v1=2. A run with more "
-            "trials than a finished one keeps its tasks and runs only the new ones.",
-        ),
-    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(help="Output directory (resumable). Default: runs/<name>[-quick]."),
@@ -57,9 +49,9 @@ def study_command(
         bool,
         typer.Option(
             "--report-only",
-            help="Run nothing: report the results already in --out, each environment with "
-            "the trials every recommender has finished (offline-vs-online; safe while "
-            "another run is growing an environment).",
+            help="Run nothing: write the tables, figures, findings and report.html from the "
+            "results already in --out (with the same study options as the run; safe while "
+            "another run is still adding results).",
         ),
     ] = False,
     quiet: Quiet = False,
@@ -70,23 +62,12 @@ def study_command(
 
     stdout, err = console(), console(stderr=True)
     if name is None:
-        table = Table("study", "what it reproduces", box=None)
-        for spec in studies:
-            table.add_row(spec.name, description(spec))
-        stdout.print(table)
+        stdout.print(_studies_table())
         return
     with user_errors():
-        params: dict[str, Any] = {}
-        if environments is not None:
-            params["environments"] = parse_names(environments, "--environments")
-        if recommenders is not None:
-            params["recommenders"] = parse_names(recommenders, "--recommenders")
-        if trials is not None:
-            params["trials"] = _trials_option(trials)
-        study = studies.make(name, quick=quick, seed=seed, **params)
+        cls = studies.load(name)
+        study = studies.make(name, quick=quick, seed=seed, **parse_study_args(cls, ctx.args))
         directory = out if out is not None else Path("runs") / (name + ("-quick" if quick else ""))
-        if report_only and not hasattr(study, "report"):
-            raise InvalidParameterError(f"--report-only: study {name!r} has no separate report")
         with interruptible("finished work is saved"), reported_warnings(err):
             if report_only:
                 result = study.report(directory)
@@ -108,14 +89,22 @@ def study_command(
         stdout.print(f"open {result.report}", markup=False, highlight=False, soft_wrap=True)
 
 
-def _trials_option(text: str) -> int | dict[str, int]:
-    """``"10"`` → 10; ``"a=10,b=2"`` → ``{"a": 10, "b": 2}``."""
-    try:
-        if "=" not in text:
-            return int(text)
-        pairs = (item.split("=") for item in text.split(",") if item.strip())
-        return {env.strip(): int(n) for env, n in pairs}
-    except ValueError:
-        raise InvalidParameterError(
-            f"--trials must be a number or ENV=N pairs separated by commas; got {text!r}"
-        ) from None
+def _studies_table() -> Table:
+    """Each study, what it reproduces and its own options (with their defaults)."""
+    from recdyn.studies import studies
+
+    table = Table("study", "what it reproduces", "its own options", box=None)
+    for spec in studies:
+        lines = []
+        for o in study_options(spec.load()):
+            default = "all" if _every_name(o) else fmt(o.default)
+            value = "" if o.is_flag else f" {o.metavar}"
+            lines.append(f"{o.flag}{value} (default {default}): {o.help}")
+        table.add_row(spec.name, description(spec), "\n".join(lines))
+    return table
+
+
+def _every_name(option: StudyOption) -> bool:
+    """A list-of-names option whose default is every valid name."""
+    names = [c.options for c in option.constraints if isinstance(c, Names)]
+    return bool(names) and tuple(option.default) == tuple(names[0])

@@ -1,11 +1,9 @@
 """Offline evaluation: splits, cross-validation and grid tuning of recommenders."""
 
 from recdyn.evaluation.cross_validation import (
-    METRIC_HELP,
     cross_validate,
     evaluate,
     lower_is_better,
-    parse_metric,
 )
 from recdyn.evaluation.splits import (
     UserHoldoutSplit,
@@ -18,7 +16,6 @@ from recdyn.evaluation.splits import (
 from recdyn.evaluation.tuning import GridSearchResult, expand_grid, grid_search
 
 __all__ = [
-    "METRIC_HELP",
     "GridSearchResult",
     "UserHoldoutSplit",
     "cross_validate",
@@ -28,7 +25,6 @@ __all__ = [
     "kfold_assignment",
     "kfold_split",
     "lower_is_better",
-    "parse_metric",
     "random_split",
     "strong_generalization_split",
     "temporal_split",

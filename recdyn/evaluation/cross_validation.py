@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,33 +23,13 @@ from recdyn.errors import InvalidParameterError
 from recdyn.evaluation.splits import kfold_assignment
 from recdyn.interactions import Interactions
 from recdyn.metrics import offline
+from recdyn.metrics.offline_registry import make_offline_metric
 from recdyn.recommenders.base import Recommender
-
-METRIC_HELP = (
-    "rmse, mae (rating error on held-out pairs; NaN for models that do not predict ratings); "
-    "ndcg@K, ndcg_exp@K (thesis protocol: each user's held-out items ranked by prediction, "
-    "linear / exponential gain); ndcg_topn@K, recall@K, precision@K, map@K, mrr, mrr@K, "
-    "coverage@K (top-N over all items minus the user's training items, held-out items "
-    "relevant)"
-)
-_PATTERN = re.compile(
-    r"^(rmse|mae|mrr|(ndcg|ndcg_exp|ndcg_topn|recall|precision|map|coverage|mrr)@(\d+))$"
-)
-
-
-def parse_metric(name: str) -> tuple[str, int | None]:
-    """``"ndcg@20"`` → ``("ndcg", 20)``; raise a clear error for unknown names."""
-    match = _PATTERN.match(str(name).strip().lower())
-    if not match or (match.group(3) is not None and int(match.group(3)) < 1):
-        raise InvalidParameterError(f"unknown metric {name!r}; valid: {METRIC_HELP}")
-    if match.group(2) is None:
-        return match.group(1), None
-    return match.group(2), int(match.group(3))
 
 
 def lower_is_better(metric: str) -> bool:
     """Whether smaller values of ``metric`` are better (the error metrics)."""
-    return parse_metric(metric)[0] in ("rmse", "mae")
+    return make_offline_metric(metric).lower_is_better
 
 
 def evaluate(
@@ -62,61 +41,46 @@ def evaluate(
 ) -> dict[str, float]:
     """Metrics of a recommender already fitted on ``train``, on the held-out ``test`` pairs.
 
-    Rating metrics use ``predict`` on the test pairs; ``ndcg@K`` is the thesis's offline
-    nDCG (:func:`~recdyn.metrics.ndcg_rating_ranking`); top-N metrics score every item for
-    each test user, remove the user's training items and count the test items (with rating
-    ≥ ``relevant_min_rating`` if given) as relevant. Names: see ``METRIC_HELP``.
+    ``metrics`` are names of :data:`recdyn.metrics.offline_metrics` (``"rmse"``,
+    ``"ndcg@20"`` …, see :func:`~recdyn.metrics.make_offline_metric`). Rating metrics use
+    ``predict`` on the test pairs (NaN for models that do not predict ratings); ``ndcg@K``
+    is the thesis's offline nDCG (:func:`~recdyn.metrics.ndcg_rating_ranking`); top-N
+    metrics score every item for each test user, remove the user's training items and count
+    the test items (with rating ≥ ``relevant_min_rating`` if given) as relevant.
     """
-    parsed = {m: parse_metric(m) for m in metrics}
+    resolved = {m: make_offline_metric(m) for m in metrics}
     out = {m: float("nan") for m in metrics}
     if not len(test):
         return out
-    needs_pred = any(kind in ("rmse", "mae", "ndcg", "ndcg_exp") for kind, _ in parsed.values())
-    pred = recommender.predict(test.user, test.item) if needs_pred else None
-    topn = {m: pk for m, pk in parsed.items() if pk[0] not in ("rmse", "mae", "ndcg", "ndcg_exp")}
-    for m, (kind, k) in parsed.items():
-        if kind in ("rmse", "mae") and recommender.predicts_ratings:
-            out[m] = getattr(offline, kind)(test.rating, pred)
-        elif kind in ("ndcg", "ndcg_exp"):
-            gain = "linear" if kind == "ndcg" else "exponential"
-            out[m] = offline.ndcg_rating_ranking(test.user, test.rating, pred, k, gain)
+    kinds = {metric.kind for metric in resolved.values()}
+    pred = recommender.predict(test.user, test.item) if kinds & {"rating", "ranking"} else None
+    topn = {}
+    for m, metric in resolved.items():
+        if metric.kind == "rating" and recommender.predicts_ratings:
+            out[m] = metric.of_ratings(test.rating, pred)
+        elif metric.kind == "ranking":
+            out[m] = metric.of_ranking(test.user, test.rating, pred)
+        elif metric.kind == "topn":
+            topn[m] = metric
     if topn:
         out.update(_topn_metrics(recommender, train, test, topn, relevant_min_rating))
     return out
 
 
 def _topn_metrics(rec, train, test, topn, min_rating) -> dict[str, float]:
+    """Each top-N metric over the test users, scoring them in batches of ~4M scores."""
     n_users, n_items = rec.n_users_, rec.n_items_
     relevant = offline.relevance_matrix(test, n_users, n_items, min_rating)
     seen = train.to_csr(n_users, n_items, values=np.ones(len(train), bool))
     users = np.unique(test.user)
-    values: dict[str, list[np.ndarray]] = {m: [] for m in topn}
-    shown: dict[str, list[np.ndarray]] = {m: [] for m in topn}
-    batch = max(1, (1 << 22) // n_items)
-    for lo in range(0, len(users), batch):
-        u = users[lo : lo + batch]
+    batches: dict[str, list[Any]] = {m: [] for m in topn}
+    size = max(1, (1 << 22) // n_items)
+    for lo in range(0, len(users), size):
+        u = users[lo : lo + size]
         scores = rec.score(u)
-        rel, excl = relevant[u], seen[u]
-        for m, (kind, k) in topn.items():
-            if kind == "coverage":
-                key = np.where(excl.toarray(), -np.inf, scores)
-                shown[m].append(np.argpartition(-key, min(k, n_items) - 1, axis=1)[:, :k])
-                continue
-            fn = {
-                "ndcg_topn": offline.ndcg_topn,
-                "recall": offline.recall_at_k,
-                "precision": offline.precision_at_k,
-                "map": offline.map_at_k,
-                "mrr": offline.mrr,
-            }[kind]
-            values[m].append(fn(scores, rel, k, excl, per_user=True))
-    out = {}
-    for m, (kind, _) in topn.items():
-        if kind == "coverage":
-            out[m] = offline.catalogue_coverage(np.concatenate(shown[m]), n_items)
-        else:
-            out[m] = offline._mean(np.concatenate(values[m]))
-    return out
+        for m, metric in topn.items():
+            batches[m].append(metric.of_batch(scores, relevant[u], seen[u]))
+    return {m: metric.combine(batches[m], n_items) for m, metric in topn.items()}
 
 
 # ----------------------------------------------------------------------------- data
@@ -291,7 +255,8 @@ def cross_validate(
     data : an ``Interactions`` record, or an environment / preset name whose initial data
         under ``seed`` is used (and attached to models that need it, e.g. the Oracle).
     n_users, n_items : id ranges (default: from the environment, or ``1 + max id``).
-    metrics : names, see :data:`METRIC_HELP`. n_jobs : worker processes (``-1``: all CPUs).
+    metrics : names of offline metrics (``"rmse"``, ``"ndcg@20"`` …).
+    n_jobs : worker processes (``-1``: all CPUs).
     progress : show a progress bar.
 
     Returns
@@ -302,7 +267,7 @@ def cross_validate(
     rec = resolve_recommender(recommender)
     metrics = tuple(metrics)
     for m in metrics:
-        parse_metric(m)
+        make_offline_metric(m)
     data, n_users, n_items, env = resolve_data(data, n_users, n_items, seed)
     check_environment_needs(rec, env)
     folds = check_int("folds", folds, low=2)

@@ -20,13 +20,13 @@ from recdyn.evaluation.cross_validation import (
     FoldJob,
     check_environment_needs,
     lower_is_better,
-    parse_metric,
     resolve_data,
     resolve_recommender,
     run_jobs,
 )
 from recdyn.evaluation.splits import kfold_assignment
 from recdyn.interactions import Interactions
+from recdyn.metrics.offline_registry import make_offline_metric
 from recdyn.recommenders.base import Recommender
 
 
@@ -118,15 +118,15 @@ def grid_search(
         ``seed``, the thesis's tuning set).
     n_users, n_items : id ranges (default: the environment's, or ``1 + max id``).
     folds : k of k-fold (default 5). metric : selection metric (default ``"rmse"``);
-        ``metrics`` : extra metrics to report (see ``METRIC_HELP``).
+        ``metrics`` : extra metrics to report (names of :data:`recdyn.metrics.offline_metrics`).
     seed : fold assignment and derived model seeds. n_jobs : worker processes (``-1``: all).
     progress : show a progress bar over configurations × folds.
     """
     rec = resolve_recommender(recommender)
-    parse_metric(metric)
+    make_offline_metric(metric)
     all_metrics = tuple(dict.fromkeys([metric, *(metrics or ())]))
     for m in all_metrics:
-        parse_metric(m)
+        make_offline_metric(m)
     configs = expand_grid(rec, param_grid)
     data, n_users, n_items, env = resolve_data(data, n_users, n_items, seed)
     check_environment_needs(rec, env)

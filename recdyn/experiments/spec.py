@@ -101,10 +101,10 @@ def _registered(kind: str) -> Any:
 
 
 def _offline(name: str) -> str:
-    from recdyn.evaluation import parse_metric
+    from recdyn.metrics import make_offline_metric
 
     try:
-        parse_metric(name)
+        make_offline_metric(name)
     except RecdynError as err:
         raise ValueError(str(err)) from None
     return name

@@ -14,9 +14,9 @@ import difflib
 import importlib
 from typing import Any
 
+from recdyn.constraints import check_value
 from recdyn.errors import RecdynError
 from recdyn.experiments.canonical import canonical_json, policy_label, tuples
-from recdyn.params import check_value
 from recdyn.registry import Registry, check_names
 
 

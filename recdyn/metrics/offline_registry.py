@@ -219,7 +219,8 @@ def make_offline_metric(name: str) -> OfflineMetric:
     if not at:
         if takes_k and spec.load().param_defaults().get("k") is not None:
             raise InvalidParameterError(
-                f"metric {name!r} needs a cut-off, e.g. {base}@20; valid: {offline_metric_help()}"
+                f"unknown metric {name!r} (it needs a cut-off, e.g. {base}@20); valid: "
+                f"{offline_metric_help()}"
             )
         return offline_metrics.make(base)
     if not takes_k or not cut.isdigit() or int(cut) < 1:

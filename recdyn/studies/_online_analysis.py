@@ -1,7 +1,7 @@
 """Analysis of the ``offline-vs-online`` study (thesis §2.6): :func:`collect` the runs
 (:mod:`recdyn.studies._online_data`), judge the :func:`findings`
-(:mod:`recdyn.studies._online_findings`), draw the :func:`figures`
-(:mod:`recdyn.studies._online_figures`) and :func:`write_page`.
+(:mod:`recdyn.studies._online_findings`), draw the figures
+(:mod:`recdyn.studies._online_figures`) and write the page's text: :func:`analyse`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from recdyn.studies import _online_figures
 from recdyn.studies._online_data import Data, collect
 from recdyn.studies._online_findings import findings
 from recdyn.studies.base import StudyResult
-from recdyn.studies.page import write_study_page
 
-__all__ = ["Data", "collect", "figures", "findings", "write_page"]
+__all__ = ["Data", "analyse", "collect", "findings"]
 
 
 def _trials_text(trials: dict[str, int]) -> str:
@@ -29,22 +28,34 @@ def _trials_text(trials: dict[str, int]) -> str:
     return ", ".join(f"{n} ({env})" for env, n in trials.items())
 
 
-def figures(data: Data, out: Path, study: Any) -> list[Path]:
-    """Draw every figure the data allow into ``out``; their paths."""
-    return [p for _, p in _online_figures.draw(data, out)]
+def analyse(out: Path, plans: dict[str, Any], study: Any) -> StudyResult:
+    """The study's result from the runs of ``plans`` in ``out``: tables, findings,
+    figures (drawn into ``out``) and the page's text."""
+    data = collect(out, plans, study)
+    result = StudyResult(study.name, out, title=TITLE, tables=dict(data.tables))
+    result.findings = findings(data, study)
+    result.figures = _online_figures.draw(data, out)
+    result.intro = _intro(study, {e: plan.spec.experiment.trials for e, plan in plans.items()})
+    result.sections = _sections(data)
+    return result
 
 
-def write_page(result: StudyResult, data: Data, study: Any) -> None:
-    """Write ``report.html``: the protocol, the findings, the tables and the figures."""
+TITLE = "Offline metrics vs online performance (thesis §2.6)"
+
+
+def _intro(study: Any, trials: dict[str, int]) -> Markup:
     mode = "quick mode (small sizes, few trials)" if study.quick else "full mode (thesis sizes)"
-    intro = Markup(
+    return Markup(
         "<p>Thesis §2.6 (Krauth et al. 2020, <i>Do offline metrics predict online "
         "performance in recommender systems?</i>): each recommender is tuned by 5-fold CV "
         "grid search on RMSE over the initial uniformly sampled ratings, then run online "
         "(greedy top-1 of unrated items, retrained every step); offline nDCG@20 and RMSE "
         "are set against the online mean rating. This run: {}, environments {}; trials {}. "
         "Specs: <code>specs/</code>, results: <code>runs/</code>.</p>"
-    ).format(mode, ", ".join(study.environments), _trials_text(study.trials))
+    ).format(mode, ", ".join(study.environments), _trials_text(trials))
+
+
+def _sections(data: Data) -> list[tuple[str, list[Any]]]:
     sections = [
         (
             "Recommenders: offline metrics, online mean rating and ranks",
@@ -61,10 +72,4 @@ def write_page(result: StudyResult, data: Data, study: Any) -> None:
     if data.llorma is not None:
         llorma = pd.DataFrame([data.llorma])
         sections.append(("LLORMA trained on all initial ratings", [frame_table(llorma)]))
-    write_study_page(
-        result,
-        title="Offline metrics vs online performance (thesis §2.6)",
-        intro=intro,
-        sections=sections,
-        figures=_online_figures.captions(result.figures),
-    )
+    return sections

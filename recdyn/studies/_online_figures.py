@@ -71,10 +71,6 @@ def draw(data: Any, out: Path) -> list[tuple[str, Path]]:
     return [(CAPTIONS.get(p.name, p.stem), p) for p in written]
 
 
-def captions(paths: list[Path]) -> list[tuple[str, Path]]:
-    return [(CAPTIONS.get(p.name, p.stem), p) for p in paths]
-
-
 def plot_fig_2_1(data: Any, path: Path, palette: Any) -> Path:
     """Thesis Fig. 2.1: on topics-dynamic, offline nDCG@20 (left panel) and offline RMSE
     (right panel) against the online mean rating over the run, one labelled point per

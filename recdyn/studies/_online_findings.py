@@ -234,7 +234,7 @@ def _full_size(study: Any, preset: str) -> bool:
         not study.quick
         and study.steps is None
         and len(study.recommenders) == len(RECOMMENDERS)
-        and study.trials.get(preset) == FULL_TRIALS
+        and study.trials_per_environment.get(preset) == FULL_TRIALS
     )
 
 

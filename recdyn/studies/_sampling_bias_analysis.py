@@ -11,6 +11,7 @@ least-squares lines and Spearman ρ (:mod:`recdyn.reporting.stats`) across recom
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,6 @@ from recdyn.studies._sampling_bias_figures import plot_biased_vs_uniform, plot_h
 from recdyn.studies._sampling_bias_findings import findings
 from recdyn.studies._sampling_bias_protocol import DATASETS, LABELS, PRESET, dataset
 from recdyn.studies.base import StudyResult
-from recdyn.studies.page import write_study_page
 
 Units = dict[str, dict[str, Any]]
 
@@ -193,10 +193,10 @@ def _by_dataset(table: pd.DataFrame, column: str, value: str, labels: list[str])
 
 
 # ---------------------------------------------------------------------- the analysis
-def analyse(study: Any, result: StudyResult, tune: Units, done: Units, seconds: float) -> None:
-    """Fill ``result`` (tables, figures, findings) from the unit results and write the
-    CSV tables and ``report.html`` into ``result.directory``."""
-    out = result.directory
+def analyse(study: Any, out: Path, tune: Units, done: Units) -> StudyResult:
+    """The study's result (tables, figures drawn into ``out``, findings, the page's text)
+    from the unit results."""
+    result = StudyResult(study.name, out, title="Sampling bias and offline metrics (thesis §2.5)")
     labels = [LABELS[r] for r in study.best]
     offline = offline_table(study, done)
     wide = {m: _by_dataset(offline, "dataset", m, labels) for m in ("nDCG@20", "RMSE")}
@@ -211,10 +211,8 @@ def analyse(study: Any, result: StudyResult, tune: Units, done: Units, seconds: 
         heldout=heldout,
         timing=timing_table(study, tune, done),
     )
-    for name, frame in result.tables.items():
-        frame.to_csv(out / f"{name}.csv", index=False)
     panels = [(k, DATASETS[k]) for k in list(DATASETS)[1:]]
-    result.figures = [
+    figures = [
         plot_biased_vs_uniform(
             wide[metric],
             metric,
@@ -226,9 +224,11 @@ def analyse(study: Any, result: StudyResult, tune: Units, done: Units, seconds: 
         for n, metric in ((3, "nDCG@20"), (4, "RMSE"))
     ]
     heldout_path = out / "heldout_ndcg.png"
-    result.figures.append(plot_heldout(held_wide, list(DATASETS.items()), heldout_path, "nDCG@20"))
+    figures.append(plot_heldout(held_wide, list(DATASETS.items()), heldout_path, "nDCG@20"))
+    result.figures = list(zip(FIGURE_CAPTIONS, figures))
     result.findings = findings(wide, fits, held_wide, study.folds)
-    _page(study, result, seconds)
+    _page(study, result)
+    return result
 
 
 # ---------------------------------------------------------------------- page
@@ -242,7 +242,8 @@ FIGURE_CAPTIONS = (
 )
 
 
-def _page(study: Any, result: StudyResult, seconds: float) -> None:
+def _page(study: Any, result: StudyResult) -> None:
+    """The page's intro and sections."""
     mode = "quick" if study.quick else "full (thesis sizes)"
     size = study.overrides or {"n_users": 1000, "n_items": 1700, "n_initial_ratings": 100_000}
     intro = Markup(
@@ -252,17 +253,14 @@ def _page(study: Any, result: StudyResult, seconds: float) -> None:
         "recommender is tuned by {folds}-fold CV grid search on RMSE on UNIFORM-INIT; "
         "nDCG@20 (linear gain, each user's held-out items) and RMSE are {folds}-fold means "
         "on each dataset with those hyperparameters. EASE has no RMSE (its scores are not "
-        "ratings). Mode: {mode}, seed {seed}; this run took {seconds:.1f} s ({computed} "
-        "units computed, {reused} reused from an earlier run).</p>"
+        "ratings). Mode: {mode}, seed {seed}. {run}</p>"
     ).format(
         preset=PRESET,
         size=json.dumps(size),
         folds=study.folds,
         mode=mode,
         seed=study.seed,
-        seconds=seconds,
-        computed=study.computed_units,
-        reused=study.reused_units,
+        run=_run_text(study.last_run),
     )
     held_note = Markup(
         "<p>Each model trained on a whole dataset, evaluated on the same {:,} uniformly "
@@ -280,10 +278,15 @@ def _page(study: Any, result: StudyResult, seconds: float) -> None:
         ("Tuning on UNIFORM-INIT", [frame_table(t["tuning"])]),
         ("Wall time per recommender", [frame_table(t["timing"])]),
     ]
-    write_study_page(
-        result,
-        title="Sampling bias and offline metrics (thesis §2.5)",
-        intro=intro,
-        sections=sections,
-        figures=list(zip(FIGURE_CAPTIONS, result.figures)),
+    result.intro = intro
+    result.sections = sections
+
+
+def _run_text(last_run: tuple[float, int, int] | None) -> str:
+    if last_run is None:
+        return "Reported from the stored units (no unit ran now)."
+    seconds, computed, reused = last_run
+    return (
+        f"This run took {seconds:.1f} s ({computed} units computed, {reused} reused from an "
+        "earlier run)."
     )

@@ -1,19 +1,28 @@
-"""What every built-in study is and returns: Study, StudyResult and Finding."""
+"""What every built-in study is and returns: :class:`Study`, :class:`StudyResult`,
+:class:`Finding`.
+
+A study is declared, not hand-built: its parameters are its constructor's (declared once,
+with their domains, as every :class:`~recdyn.params.Parametrized` component — the CLI
+turns them into ``recdyn study NAME --option`` flags), :meth:`Study.execute` runs its units
+of work on the engine and stores them, and :meth:`Study.analyse` turns what is stored into
+tables, figures and findings. The base does the rest the same way for every study:
+:meth:`Study.run` = execute, then :meth:`Study.report`; ``report`` (also alone:
+``--report-only``) writes each table as CSV, ``findings.csv`` (``claim, source, expected,
+measured, reproduced``) and one ``report.html`` on the shared page skeleton.
+"""
 
 from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 from rich.console import Console
 
-from recdyn.errors import InvalidParameterError
+from recdyn.engine.pools import check_backend
 from recdyn.params import Boolean, Parametrized, Seed
-
-BACKENDS = ("local", "ray")
 
 
 @dataclass(frozen=True)
@@ -33,14 +42,26 @@ class Finding:
 
 @dataclass
 class StudyResult:
-    """Where a study wrote its outputs and what it found."""
+    """What a study found and where it wrote it.
+
+    ``tables`` are written as ``<name>.csv``; ``figures`` are (caption, PNG path) pairs;
+    ``title``, ``intro`` (HTML, already escaped) and ``sections`` (heading, blocks of
+    :mod:`recdyn.reporting.page`) make the page, with the findings first.
+    """
 
     name: str
     directory: Path
-    report: Path
-    figures: list[Path] = field(default_factory=list)
+    title: str = ""
+    intro: Any = ""
+    sections: list[tuple[str, list[Any]]] = field(default_factory=list)
+    figures: list[tuple[str, Path]] = field(default_factory=list)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def report(self) -> Path:
+        """The study's page, ``report.html``."""
+        return self.directory / "report.html"
 
     def findings_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -48,15 +69,24 @@ class StudyResult:
         )
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """How a study's units run: on which executor (see :func:`recdyn.engine.make_pool`),
+    with a progress display on ``console`` or not."""
+
+    backend: str = "local"
+    workers: int | None = None
+    address: str | None = None
+    progress: bool = False
+    console: Console | None = None
+
+
 class Study(Parametrized, abc.ABC):
-    """A built-in study: a protocol (usually an experiment spec) plus its analysis.
+    """A built-in study (see the module docstring).
 
-    Hyperparameters go to the constructor (``quick``: the few-minute version used by the
-    tests; ``seed``: the root seed); :meth:`run` does the work, resumably, and writes
-    raw results, figures, ``findings.csv`` and ``report.html`` into ``out``.
+    Every study takes ``quick`` (the few-minute version, used by the tests) and ``seed``
+    (the root seed); subclasses add their own parameters after ``**inherited``.
     """
-
-    name: str = ""
 
     def __init__(
         self,
@@ -66,7 +96,18 @@ class Study(Parametrized, abc.ABC):
     ) -> None:
         pass  # checked and stored by the base (recdyn.params.Parametrized)
 
+    # ------------------------------------------------------------------ to implement
     @abc.abstractmethod
+    def execute(self, out: Path, options: RunOptions) -> None:
+        """Run the study's units that ``out`` does not hold yet, storing each as it ends
+        (a rerun resumes)."""
+
+    @abc.abstractmethod
+    def analyse(self, out: Path) -> StudyResult:
+        """Tables, figures and findings from what ``out`` holds; runs nothing (raises a
+        recdyn error naming what is missing)."""
+
+    # ------------------------------------------------------------------ shared
     def run(
         self,
         out: str | Path,
@@ -77,23 +118,22 @@ class Study(Parametrized, abc.ABC):
         progress: bool = False,
         console: Console | None = None,
     ) -> StudyResult:
-        """Run (or resume) the study and write its outputs into ``out``."""
+        """Run (or resume) the study on ``backend`` and write its outputs into ``out``."""
+        check_backend(backend, address)
+        out = Path(out)
+        self.execute(out, RunOptions(backend, workers, address, progress, console))
+        return self.report(out)
+
+    def report(self, out: str | Path) -> StudyResult:
+        """Write the outputs from the results already in ``out``, running nothing."""
+        from recdyn.studies.page import write_study_page
+
+        result = self.analyse(Path(out))
+        for name, table in result.tables.items():
+            table.to_csv(result.directory / f"{name}.csv", index=False)
+        result.findings_frame().to_csv(result.directory / "findings.csv", index=False)
+        write_study_page(result)
+        return result
 
 
-def check_backend(backend: str, address: str | None) -> None:
-    """Check the executor options every study accepts (as ``recdyn run``)."""
-    if backend not in BACKENDS:
-        raise InvalidParameterError(
-            f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}"
-        )
-    if address and backend != "ray":
-        raise InvalidParameterError("address joins a Ray cluster; use backend='ray'")
-
-
-def write_findings(result: StudyResult) -> Path:
-    path = result.directory / "findings.csv"
-    result.findings_frame().to_csv(path, index=False)
-    return path
-
-
-__all__ = ["BACKENDS", "Finding", "Study", "StudyResult", "check_backend", "write_findings"]
+__all__ = ["Finding", "RunOptions", "Study", "StudyResult"]

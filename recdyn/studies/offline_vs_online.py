@@ -40,16 +40,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from numbers import Integral
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from rich.console import Console
-
-from recdyn._validation import check_int
 from recdyn.errors import InvalidParameterError
 from recdyn.experiments.spec import dump_toml
+from recdyn.params import Interval, MappingOf, Names
 from recdyn.studies._online_protocol import ENVIRONMENTS, FULL_TRIALS, RECOMMENDERS
-from recdyn.studies.base import Study, StudyResult, check_backend, write_findings
+from recdyn.studies.base import RunOptions, Study, StudyResult
 
 #: Thesis ch. 2 (digest §2.7): until 200k ratings; latent-score and beta-rank 1k → 2k.
 FULL_STEPS = {
@@ -135,13 +134,13 @@ class OfflineVsOnlineStudy(Study):
     quick : small sizes (100 users × 170 items, 1000 → 2000 ratings, 50 steps), three
         trials, tiny models and grids: a few minutes on 2 cores. Otherwise thesis sizes.
     seed : root seed of every experiment.
-    environments, recommenders : restrict the study to these presets / registered names
-        (default: :data:`ENVIRONMENTS`, :data:`RECOMMENDERS`).
-    trials : trials per cell (default 10, quick 3), or a mapping ``{environment: trials}``
-        (environments it does not name get the default), e.g. to report an environment
-        extended to 10 trials beside others run with 2.
-    steps : online steps of every environment (default: the thesis's, see
-        :data:`FULL_STEPS`; quick 50).
+    environments : only these environment presets (default: the 8 of thesis ch. 2).
+    recommenders : only these recommenders (default: the 13 of the study).
+    trials : trials per cell, one number or per environment (``{environment: trials}``;
+        environments it does not name get the default); default 10, quick 3. A run with
+        more trials than a finished one keeps its tasks and runs only the new ones.
+    steps : online steps of every environment; default the thesis's (500 on the topics
+        environments, 531 on the latent ones, 50 on latent-score and beta-rank), quick 50.
     """
 
     name = "offline-vs-online"
@@ -149,17 +148,17 @@ class OfflineVsOnlineStudy(Study):
     def __init__(
         self,
         *,
-        quick: bool = False,
-        seed: int = 0,
-        environments: list[str] | tuple[str, ...] | None = None,
-        recommenders: list[str] | tuple[str, ...] | None = None,
-        trials: int | Mapping[str, int] | None = None,
-        steps: int | None = None,
+        environments: Annotated[tuple[str, ...], Names(ENVIRONMENTS)] = ENVIRONMENTS,
+        recommenders: Annotated[tuple[str, ...], Names(RECOMMENDERS)] = RECOMMENDERS,
+        trials: Annotated[
+            int | Mapping[str, int] | None,
+            None,
+            Interval(Integral, 1, None),
+            MappingOf(ENVIRONMENTS, Interval(Integral, 1, None)),
+        ] = None,
+        steps: Annotated[int | None, None, Interval(Integral, 1, None)] = None,
+        **inherited: Any,
     ) -> None:
-        super().__init__(quick=quick, seed=seed)
-        self.environments = _subset("environments", environments, ENVIRONMENTS)
-        self.recommenders = _subset("recommenders", recommenders, RECOMMENDERS)
-        default = QUICK_TRIALS if quick else FULL_TRIALS
         if isinstance(trials, Mapping):
             unknown = [e for e in trials if e not in self.environments]
             if unknown:
@@ -167,13 +166,15 @@ class OfflineVsOnlineStudy(Study):
                     f"trials names environments not in the study: {', '.join(map(repr, unknown))}"
                     f"; the study's: {', '.join(self.environments)}"
                 )
-            chosen = {e: check_int(f"trials[{e!r}]", n, low=1) for e, n in trials.items()}
-        else:
-            default = default if trials is None else check_int("trials", trials, low=1)
-            chosen = {}
-        #: Trials of each environment.
-        self.trials: dict[str, int] = {e: chosen.get(e, default) for e in self.environments}
-        self.steps = None if steps is None else check_int("steps", steps, low=1)
+
+    @property
+    def trials_per_environment(self) -> dict[str, int]:
+        """Trials of each environment: ``trials`` (a number, or per environment), else
+        :data:`FULL_TRIALS` (quick: :data:`QUICK_TRIALS`)."""
+        default = QUICK_TRIALS if self.quick else FULL_TRIALS
+        if isinstance(self.trials, Mapping):
+            return {e: self.trials.get(e, default) for e in self.environments}
+        return {e: self.trials or default for e in self.environments}
 
     # ------------------------------------------------------------------ the specs
     def env_steps(self, preset: str) -> int:
@@ -201,7 +202,7 @@ class OfflineVsOnlineStudy(Study):
                 "name": f"offline-vs-online-{preset}",
                 "seed": self.seed,
                 "steps": self.env_steps(preset),
-                "trials": self.trials[preset],
+                "trials": self.trials_per_environment[preset],
                 "k": 1,
                 "retrain_every": 1,
                 "metrics": ["mean_rating", "regret", "rmse"],
@@ -229,22 +230,15 @@ class OfflineVsOnlineStudy(Study):
         return path
 
     # ------------------------------------------------------------------ running
-    def run(
-        self,
-        out: str | Path,
-        *,
-        backend: str = "local",
-        workers: int | None = None,
-        address: str | None = None,
-        progress: bool = False,
-        console: Console | None = None,
-    ) -> StudyResult:
+    def execute(self, out: Path, options: RunOptions) -> None:
+        """Every environment's experiment on one pool (:func:`~recdyn.experiments.
+        run_experiments`): one environment's slow tail overlaps the next one's work; each
+        keeps its own directory ``out/runs/<env>``, resumable and extendable."""
         from recdyn.experiments import load_spec, make_plan, run_experiments
 
-        check_backend(backend, address)
-        out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        say = console.print if console is not None and progress else (lambda *a, **k: None)
+        show = options.console is not None and options.progress
+        say = options.console.print if show else (lambda *a, **k: None)
         plans = {}
         for preset in self.environments:
             plans[preset] = make_plan(load_spec(self.spec_data(preset)))
@@ -252,25 +246,22 @@ class OfflineVsOnlineStudy(Study):
         for preset, plan in plans.items():
             self.write_spec(preset, out)
             say(f"[bold]{preset}[/]: {plan.describe()}")
-        # every environment's units on one pool: one environment's slow tail overlaps
-        # the next one's work (each keeps its own directory, resumable as before)
         start = time.perf_counter()
         results = run_experiments(
             [(plan, out / "runs" / preset) for preset, plan in plans.items()],
-            backend=backend,
-            workers=workers,
-            address=address,
+            backend=options.backend,
+            workers=options.workers,
+            address=options.address,
             extend=True,
-            progress=progress,
-            console=console,
+            progress=options.progress,
+            console=options.console,
         )
-        seconds = time.perf_counter() - start
         for preset, res in zip(plans, results):
             say(
                 f"{preset}: {res.completed} tasks run, {res.skipped} already done, "
                 f"{len(res.failed)} failed"
             )
-        say(f"all environments: {seconds:.0f} s")
+        say(f"all environments: {time.perf_counter() - start:.0f} s")
         failed = [(preset, res) for preset, res in zip(plans, results) if res.failed]
         if failed:
             preset, res = failed[0]
@@ -278,16 +269,14 @@ class OfflineVsOnlineStudy(Study):
                 f"{len(res.failed)} tasks of {preset} failed; first: "
                 f"{next(iter(res.failed.values()))}. Re-run to retry them."
             )
-        return self._report(out, plans)
 
-    def report(self, out: str | Path) -> StudyResult:
-        """Write the outputs of :meth:`run` from the results already in ``out``, running
-        nothing: each environment with the trials every recommender has finished, so an
+    def analyse(self, out: Path) -> StudyResult:
+        """Each environment with the trials every recommender has finished, so an
         environment that another process is still growing is reported as far as it has
-        come (its trial count is read from its directory; ``trials`` is ignored)."""
+        come (its trial count is read from its directory, not from ``trials``)."""
         from recdyn.experiments import load_spec, make_plan, read_manifest
+        from recdyn.studies import _online_analysis as analysis
 
-        out = Path(out)
         plans = {}
         for preset in self.environments:
             root = out / "runs" / preset
@@ -304,28 +293,7 @@ class OfflineVsOnlineStudy(Study):
                     f"{root} holds another study than this one (other quick, seed or "
                     "recommenders); report it with the options it was run with"
                 )
-        return self._report(out, plans)
-
-    def _report(self, out: Path, plans: dict[str, Any]) -> StudyResult:
-        from recdyn.studies import _online_analysis as analysis
-
-        result = StudyResult(self.name, out, out / "report.html")
-        data = analysis.collect(out, plans, self)
-        result.tables.update(data.tables)
-        result.findings = analysis.findings(data, self)
-        result.figures = analysis.figures(data, out, self)
-        for name, table in result.tables.items():
-            table.to_csv(out / f"{name}.csv", index=False)
-        write_findings(result)
-        analysis.write_page(result, data, self)
-        return result
-
-    def __repr__(self) -> str:
-        return (
-            f"OfflineVsOnlineStudy(quick={self.quick}, seed={self.seed}, "
-            f"environments={list(self.environments)}, recommenders={list(self.recommenders)}, "
-            f"trials={self.trials})"
-        )
+        return analysis.analyse(out, plans, self)
 
 
 def _check_nothing_dropped(root: Path, plan: Any) -> None:
@@ -346,19 +314,6 @@ def _check_nothing_dropped(root: Path, plan: Any) -> None:
         f"trials; recommenders {', '.join(names)}); ask for at least those trials "
         f"(--trials {root.name}={trials}) and recommenders, or use another --out"
     )
-
-
-def _subset(name: str, chosen: Any, valid: tuple[str, ...]) -> tuple[str, ...]:
-    if chosen is None:
-        return valid
-    if isinstance(chosen, str) or not len(chosen):
-        raise InvalidParameterError(f"{name} must be a non-empty list of names; got {chosen!r}")
-    bad = [c for c in chosen if c not in valid]
-    if bad:
-        raise InvalidParameterError(
-            f"{name}: unknown {', '.join(map(repr, bad))}; valid: {', '.join(valid)}"
-        )
-    return tuple(dict.fromkeys(chosen))
 
 
 __all__ = ["ENVIRONMENTS", "RECOMMENDERS", "OfflineVsOnlineStudy"]

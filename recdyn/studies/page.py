@@ -5,7 +5,6 @@ then the study's sections and figures."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from markupsafe import Markup
 
@@ -35,17 +34,10 @@ def findings_table(result: StudyResult) -> Table:
     return Table(["claim", "source", "source reports", "measured here", "verdict"], rows)
 
 
-def study_page(
-    result: StudyResult,
-    *,
-    title: str,
-    intro: Markup,
-    sections: list[tuple[str, list[Any]]],
-    figures: list[tuple[str, Path]] | None = None,
-) -> Page:
-    """The page: title, ``intro`` (HTML written with ``Markup.format``), the findings,
-    then ``sections`` (heading, blocks of :mod:`recdyn.reporting.page`) and the
-    ``figures`` (caption, PNG path)."""
+def study_page(result: StudyResult) -> Page:
+    """The page: title, the result's intro (HTML written with ``Markup.format``), the
+    findings, then its sections (heading, blocks of :mod:`recdyn.reporting.page`) and its
+    figures (caption, PNG path)."""
     counts = {v: sum(f.reproduced is v for f in result.findings) for v in VERDICTS}
     summary = (
         f"{len(result.findings)} findings: {counts[True]} reproduced, "
@@ -59,13 +51,15 @@ def study_page(
             "Each claim of the source against the numbers measured in this run.",
         )
     ]
-    body += [Section(heading, blocks) for heading, blocks in sections]
-    if figures:
-        body.append(Section("Figures", [page.figure(c, p) for c, p in figures], "figures"))
+    body += [Section(heading, blocks) for heading, blocks in result.sections]
+    if result.figures:
+        figures = [page.figure(c, p) for c, p in result.figures]
+        body.append(Section("Figures", figures, "figures"))
     meta = [f"recdyn study {result.name}", summary, page.generated()]
-    return Page(title, "recdyn study", meta, body, intro=[page.Prose(intro)])
+    intro = [page.Prose(Markup(result.intro))] if result.intro else []
+    return Page(result.title, "recdyn study", meta, body, intro=intro)
 
 
-def write_study_page(result: StudyResult, **kwargs: Any) -> Path:
+def write_study_page(result: StudyResult) -> Path:
     """Write :func:`study_page` into ``result.report``."""
-    return page.write(study_page(result, **kwargs), result.report)
+    return page.write(study_page(result), result.report)

@@ -18,10 +18,10 @@ Protocol (Krauth 2022, §2.5; RecLab ``experiments/sampling``)
    uniform sample of pairs of the same environment that is in none of the three datasets.
 
 Units of work — a (recommender, configuration, fold) of the grid search, a (recommender,
-dataset, fold) evaluation, a (recommender, dataset) held-out fit — run through the
-experiment executors (``backend="local"`` or ``"ray"``) as ``("call", ...)`` payloads of
-:func:`recdyn.experiments.runner.execute`; each finished unit is saved as
-``units/<key>.json`` (with its payload) so a re-run skips it.
+dataset, fold) evaluation, a (recommender, dataset) held-out fit — run on the engine
+(``backend="local"`` or ``"ray"``) as :class:`~recdyn.engine.Call`\\ s of :func:`run_unit`;
+each finished unit is stored in ``units/`` (:class:`~recdyn.engine.UnitStore`, with a hash
+of its arguments) so a rerun skips it and ``report`` reads them without running anything.
 """
 
 from __future__ import annotations
@@ -30,20 +30,20 @@ import json
 import time
 from contextlib import ExitStack
 from functools import lru_cache
+from numbers import Integral
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
-from rich.console import Console
 
 from recdyn._progress import advance, progress_bar
-from recdyn._validation import check_int
-from recdyn.engine import Call, DirectoryLock, UnitRunner, UnitStore, default_workers
+from recdyn.engine import Call, DirectoryLock, UnitRunner, UnitStore
 from recdyn.errors import InvalidParameterError, RecdynError
+from recdyn.params import Interval, Names
 from recdyn.studies import _sampling_bias_analysis as analysis
 from recdyn.studies._sampling_bias_protocol import DATASETS, LABELS, PRESET
 from recdyn.studies._sampling_bias_protocol import dataset as _dataset
-from recdyn.studies.base import Study, StudyResult, check_backend, write_findings
+from recdyn.studies.base import RunOptions, Study, StudyResult
 
 RECOMMENDERS = tuple(LABELS)
 METRICS = ("rmse", "ndcg@20")
@@ -93,8 +93,8 @@ class SamplingBiasStudy(Study):
         neural models, two-value grids); default: thesis sizes (1000 × 1700, 100k pairs).
     seed : root seed: the environment (shared by the three datasets), the folds and
         the models' seeds.
-    recommenders : names to include (default: the 11 of thesis §2.4, see ``LABELS``).
-    folds : k of the k-fold CV (default 5, as the thesis).
+    recommenders : only these recommenders (default: the 11 of thesis §2.4).
+    folds : k of the k-fold cross-validation (default 5, as the thesis).
     heldout_size : pairs in the held-out uniform set (default: as many as a dataset).
     """
 
@@ -103,36 +103,18 @@ class SamplingBiasStudy(Study):
     def __init__(
         self,
         *,
-        quick: bool = False,
-        seed: int = 0,
-        recommenders: list[str] | tuple[str, ...] | None = None,
-        folds: int = 5,
-        heldout_size: int | None = None,
+        recommenders: Annotated[tuple[str, ...], Names(RECOMMENDERS)] = RECOMMENDERS,
+        folds: Annotated[int, Interval(Integral, 2, 20)] = 5,
+        heldout_size: Annotated[int | None, None, Interval(Integral, 100, None)] = None,
+        **inherited: Any,
     ) -> None:
-        super().__init__(quick=quick, seed=seed)
-        if recommenders is None:
-            recommenders = RECOMMENDERS
-        if isinstance(recommenders, str) or not recommenders:
-            raise InvalidParameterError(
-                f"recommenders must be a non-empty list of names; got {recommenders!r}"
-            )
-        unknown = [r for r in recommenders if r not in LABELS]
-        if unknown:
-            raise InvalidParameterError(
-                f"recommenders: unknown {', '.join(map(repr, unknown))}; valid: "
-                f"{', '.join(RECOMMENDERS)}"
-            )
-        self.recommenders = tuple(dict.fromkeys(recommenders))
-        self.folds = check_int("folds", folds, low=2, high=20)
-        self.overrides = dict(QUICK_OVERRIDES) if quick else {}
-        n_ratings = self.overrides.get("n_initial_ratings", 100_000)
-        self.heldout_size = check_int(
-            "heldout_size", n_ratings if heldout_size is None else heldout_size, low=100
-        )
-        self.params = QUICK_PARAMS if quick else FULL_PARAMS
-        self.grids = QUICK_GRIDS if quick else FULL_GRIDS
-        self.computed_units = 0
-        self.reused_units = 0
+        self.overrides = dict(QUICK_OVERRIDES) if self.quick else {}
+        if heldout_size is None:  # as many pairs as a dataset
+            self.heldout_size = self.overrides.get("n_initial_ratings", 100_000)
+        self.params = QUICK_PARAMS if self.quick else FULL_PARAMS
+        self.grids = QUICK_GRIDS if self.quick else FULL_GRIDS
+        #: (wall seconds, units computed, units reused) of the last execute, if any
+        self.last_run: tuple[float, int, int] | None = None
 
     # ------------------------------------------------------------------ units
     def _base(self, rec: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -175,85 +157,114 @@ class SamplingBiasStudy(Study):
             "cv_seed": self.seed,
         }
 
-    # ------------------------------------------------------------------ run
-    def run(
-        self,
-        out: str | Path,
-        *,
-        backend: str = "local",
-        workers: int | None = None,
-        address: str | None = None,
-        progress: bool = False,
-        console: Console | None = None,
-    ) -> StudyResult:
-        check_backend(backend, address)
-        workers = default_workers(workers)
-        out = Path(out)
-        self.computed_units = self.reused_units = 0
-        start = time.perf_counter()
-        tune = {
+    def tuning_units(self) -> dict[str, dict[str, Any]]:
+        """The grid search on UNIFORM-INIT: one CV fold of one configuration per unit."""
+        return {
             f"tune--{rec}--c{c}--f{f}": self._cv(rec, params, "uniform", f)
             for rec in self.recommenders
             if len(configs := self.configs(rec)) > 1
             for c, params in enumerate(configs)
             for f in range(self.folds)
         }
+
+    def choose(self, done: dict[str, Any]) -> None:
+        """Set :attr:`best` (each recommender's configuration with the lowest mean CV
+        RMSE; recommenders whose tuning is incomplete are left out) and :attr:`cv_keys`."""
+        self.best: dict[str, dict[str, Any]] = {}
+        self.cv_keys: dict[tuple[str, str], list[str]] = {}
+        for rec in self.recommenders:
+            configs = self.configs(rec)
+            if len(configs) == 1:
+                self.best[rec] = configs[0]
+                continue
+            keys = [
+                [f"tune--{rec}--c{c}--f{f}" for f in range(self.folds)] for c in range(len(configs))
+            ]
+            if any(k not in done for ks in keys for k in ks):
+                continue
+            scores = [np.mean([done[k]["rmse"] for k in ks]) for ks in keys]
+            best = int(np.nanargmin(scores))
+            self.best[rec] = configs[best]
+            # the uniform CV of the chosen configuration is its tuning run
+            self.cv_keys[(rec, "uniform")] = keys[best]
+
+    def evaluation_units(self) -> dict[str, dict[str, Any]]:
+        """With :attr:`best` chosen: the CV folds on each dataset and the held-out fits."""
+        units = {}
+        for rec, params in self.best.items():
+            for ds in DATASETS:
+                if (rec, ds) not in self.cv_keys:
+                    self.cv_keys[(rec, ds)] = []
+                    for f in range(self.folds):
+                        units[key := f"cv--{rec}--{ds}--f{f}"] = self._cv(rec, params, ds, f)
+                        self.cv_keys[(rec, ds)].append(key)
+                units[f"heldout--{rec}--{ds}"] = self._heldout(rec, params, ds)
+        return units
+
+    # ------------------------------------------------------------------ run
+    def execute(self, out: Path, options: RunOptions) -> None:
+        """Tune (the grid-search units), choose, then evaluate — all on one pool, each
+        unit stored in ``out/units`` as it ends."""
+        start = time.perf_counter()
+        tune = self.tuning_units()
         n_eval = len(self.recommenders) * (len(DATASETS) * (self.folds + 1))
         with ExitStack() as stack:
             stack.enter_context(DirectoryLock(out))
             bar = progress_bar(
-                progress, len(tune) + n_eval, "sampling-bias units", console, start=False
+                options.progress,
+                len(tune) + n_eval,
+                "sampling-bias units",
+                options.console,
+                start=False,
             )
             if bar is not None:
                 stack.enter_context(bar[0])
-            store = UnitStore(out / "units")
             runner = stack.enter_context(
-                UnitRunner(store, backend, workers, address, advance=lambda n: advance(bar, n))
+                UnitRunner(
+                    UnitStore(out / "units"),
+                    options.backend,
+                    options.workers,
+                    options.address,
+                    advance=lambda n: advance(bar, n),
+                )
             )
             done = runner.run(_calls(tune))
-            self.best: dict[str, dict[str, Any]] = {}
-            self.cv_keys: dict[tuple[str, str], list[str]] = {}
             failed: dict[str, str] = dict(runner.failed)
-            for rec in self.recommenders:
-                configs = self.configs(rec)
-                if len(configs) == 1:
-                    self.best[rec] = configs[0]
-                    continue
-                keys = [
-                    [f"tune--{rec}--c{c}--f{f}" for f in range(self.folds)]
-                    for c in range(len(configs))
-                ]
-                if any(k not in done for ks in keys for k in ks):
-                    continue
-                scores = [np.mean([done[k]["rmse"] for k in ks]) for ks in keys]
-                best = int(np.nanargmin(scores))
-                self.best[rec] = configs[best]
-                # the uniform CV of the chosen configuration is its tuning run
-                self.cv_keys[(rec, "uniform")] = keys[best]
-            units = {}
-            for rec, params in self.best.items():
-                for ds in DATASETS:
-                    if (rec, ds) not in self.cv_keys:
-                        self.cv_keys[(rec, ds)] = []
-                        for f in range(self.folds):
-                            units[key := f"cv--{rec}--{ds}--f{f}"] = self._cv(rec, params, ds, f)
-                            self.cv_keys[(rec, ds)].append(key)
-                    units[f"heldout--{rec}--{ds}"] = self._heldout(rec, params, ds)
+            self.choose(done)
+            units = self.evaluation_units()
             if bar is not None:  # recommenders whose tuning failed have no evaluation
                 bar[0].update(bar[1], total=len(tune) + len(units))
-            done.update(runner.run(_calls(units)))
+            runner.run(_calls(units))
             failed.update(runner.failed)
-            self.computed_units, self.reused_units = runner.computed, runner.reused
+        self.last_run = (time.perf_counter() - start, runner.computed, runner.reused)
         if failed:
             lines = "; ".join(f"{k}: {v.splitlines()[0]}" for k, v in sorted(failed.items())[:5])
             raise RecdynError(
                 f"{len(failed)} unit(s) of the sampling-bias study failed ({lines}); finished "
                 f"units are saved in {out / 'units'}: fix the cause and run again to resume"
             )
-        result = StudyResult(self.name, out, out / "report.html")
-        analysis.analyse(self, result, tune, done, time.perf_counter() - start)
-        write_findings(result)
-        return result
+
+    def analyse(self, out: Path) -> StudyResult:
+        """The tables, figures and findings from the units stored in ``out/units``."""
+        store = UnitStore(out / "units")
+        tune = self.tuning_units()
+        done = _stored(store, tune, out)
+        self.choose(done)
+        done.update(_stored(store, self.evaluation_units(), out))
+        return analysis.analyse(self, out, tune, done)
+
+
+def _stored(store: UnitStore, units: dict[str, dict[str, Any]], out: Path) -> dict[str, Any]:
+    """The stored results of ``units``; a recdyn error when one is missing."""
+    done = {key: store.load(key, kwargs) for key, kwargs in units.items()}
+    missing = [key for key, result in done.items() if result is None]
+    if missing:
+        raise InvalidParameterError(
+            f"{out} holds no result for {len(missing)} unit(s) of this study (first: "
+            f"{missing[0]}); run it with the same options first (quick, seed, recommenders, "
+            "folds, heldout_size)"
+        )
+    return done
 
 
 def _calls(units: dict[str, dict[str, Any]]) -> dict[str, Call]:

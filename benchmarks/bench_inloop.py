@@ -53,7 +53,7 @@ import traceback
 from typing import Any
 
 import numpy as np
-from benchlib import machine_info, write_json
+from benchlib import add_threads_option, machine_info, write_json
 
 from recdyn.engine.workers import pin_threads, threads_note
 
@@ -302,12 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", action="store_true", help="cProfile models missing targets")
     ap.add_argument("--quick", action="store_true", help="5 steps, 3 models (smoke test)")
     ap.add_argument("--json", metavar="PATH", help="also write all raw numbers as JSON")
-    ap.add_argument(
-        "--threads",
-        type=int,
-        help="limit BLAS/OpenMP/numba threads (re-runs the script with *_NUM_THREADS set); "
-        "use 1 on a shared or loaded machine, where multithreaded BLAS degrades badly",
-    )
+    add_threads_option(ap)
     args = ap.parse_args(argv)
     pin_threads(args.threads)
 

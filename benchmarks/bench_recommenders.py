@@ -93,7 +93,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from benchlib import machine_info, write_json
+from benchlib import add_threads_option, machine_info, write_json
 
 from recdyn.engine.workers import pin_threads, threads_note
 
@@ -546,12 +546,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-topn", action="store_true", help="skip the top-N section")
     ap.add_argument("--no-myfm", action="store_true", help="skip the myfm peer")
     ap.add_argument("--timeout", type=float, default=1800, help="Surprise subprocess limit, s")
-    ap.add_argument(
-        "--threads",
-        type=int,
-        help="limit BLAS/OpenMP/numba threads (re-runs the script with *_NUM_THREADS set); "
-        "use 1 on a shared or loaded machine, where multithreaded BLAS degrades badly",
-    )
+    add_threads_option(ap)
     args = ap.parse_args(argv)
     pin_threads(args.threads)
 

@@ -33,3 +33,13 @@ def write_json(path: str | Path, result: dict[str, Any]) -> None:
     with open(path, "w") as f:
         json.dump(result, f, indent=2, default=str)
     print(f"wrote {path}", file=sys.stderr)
+
+
+def add_threads_option(parser: Any) -> None:
+    """``--threads N``: limit BLAS/OpenMP/numba threads (see ``pin_threads``)."""
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="limit BLAS/OpenMP/numba threads (re-runs the script with *_NUM_THREADS set); "
+        "use 1 on a shared or loaded machine, where multithreaded BLAS degrades badly",
+    )

@@ -36,34 +36,10 @@ import inspect
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, get_args, get_origin
 
-from recdyn.constraints import (
-    Boolean,
-    Constraint,
-    InstanceOf,
-    Interval,
-    MappingOf,
-    Names,
-    Options,
-    Pair,
-    Seed,
-    Truthy,
-    check_value,
-)
+from recdyn.constraints import Constraint, check_value
 from recdyn.errors import InvalidParameterError
 
-__all__ = [
-    "Boolean",
-    "Constraint",
-    "InstanceOf",
-    "Interval",
-    "MappingOf",
-    "Names",
-    "Options",
-    "Pair",
-    "Parametrized",
-    "Seed",
-    "Truthy",
-]
+__all__ = ["Parametrized"]
 
 
 class _FullSignature:

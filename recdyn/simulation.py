@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from recdyn import seeding
-from recdyn._params import json_params
+from recdyn._json import json_params
 from recdyn._paths import check_output_dir
 from recdyn._progress import progress_bar
 from recdyn._validation import check_int

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 import pytest
 
 from recdyn.cli.study_options import parameter_docs, parse_study_args, study_options
+from recdyn.constraints import Boolean, Interval, MappingOf, Names
 from recdyn.errors import InvalidParameterError
-from recdyn.params import Boolean, Interval, MappingOf, Names
 from recdyn.studies import Study
 from recdyn.studies.offline_vs_online import ENVIRONMENTS, OfflineVsOnlineStudy
 

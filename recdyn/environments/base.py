@@ -23,6 +23,7 @@ from typing import Annotated, Any
 import numpy as np
 
 from recdyn._validation import check_ids
+from recdyn.constraints import Interval, Options
 from recdyn.environments import sampling
 from recdyn.errors import (
     InvalidParameterError,
@@ -31,7 +32,7 @@ from recdyn.errors import (
     NotResetError,
 )
 from recdyn.interactions import ITEM_DTYPE, RATING_DTYPE, STEP_DTYPE, USER_DTYPE, Interactions
-from recdyn.params import Interval, Options, Parametrized
+from recdyn.params import Parametrized
 from recdyn.seeding import SeedLike, environment_streams
 
 #: The thesis's *_SMALL worlds (ch. 2): 100 users × 170 items, 20 online per step, 1,000
@@ -195,6 +196,18 @@ class Environment(Parametrized, ABC):
         if users.ndim != 1 or items.ndim != 1:
             raise InvalidParameterError("users and items must be 1-D id arrays")
         return self._true_matrix(users, items).astype(RATING_DTYPE, copy=False)
+
+    def observe(self, users: Any, items: Any, rng: np.random.Generator) -> np.ndarray:
+        """The ratings users would report for the pairs ``(users[j], items[j])`` in the
+        current state — the environment's observation model (noise, clipping, rounding)
+        with randomness from ``rng`` — without changing the state or its streams (e.g. a
+        held-out sample of pairs)."""
+        self._require_reset()
+        users = check_ids("users", users, self.n_users)
+        items = check_ids("items", items, self._n_items)
+        if users.shape != items.shape or users.ndim != 1:
+            raise InvalidParameterError("users and items must be 1-D id arrays of equal length")
+        return self._observe(users, items, rng)
 
     def rated_mask(self, users: Any) -> np.ndarray:
         """Boolean ``[len(users), n_items]``: which items each user has already rated."""

@@ -10,8 +10,8 @@ from typing import Annotated, Any, ClassVar
 
 import numpy as np
 
+from recdyn.constraints import Interval
 from recdyn.environments.base import THESIS_SMALL_SIZE, Environment
-from recdyn.params import Interval
 
 #: Smallest Dirichlet component kept (sparse Dirichlet draws can underflow to exactly 0).
 _FLOOR = 1e-12
@@ -91,9 +91,8 @@ class BetaRankEnvironment(Environment):
     known_mean : mean of the known fraction κ, in (0, 1), default 0.98.
     position_decay : δ ≥ 0, default 0.8.
     rating_scale : c > 0, default 20.
-    users_per_step : default 20.
-    n_initial_ratings : default 1000.
-    user_distribution, initial_sampling : see :class:`~recdyn.environments.base.Environment`.
+    Other parameters: see :class:`~recdyn.environments.base.Environment`; the sizes default
+    to :data:`~recdyn.environments.base.THESIS_SMALL_SIZE`.
     """
 
     default_overrides: ClassVar[Mapping[str, Any]] = THESIS_SMALL_SIZE

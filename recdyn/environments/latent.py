@@ -9,9 +9,9 @@ from typing import Annotated, Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
+from recdyn.constraints import Interval
 from recdyn.environments.base import Environment
 from recdyn.environments.memory import SlateMemory
-from recdyn.params import Interval
 
 #: ``_true_pairs`` of at least ``n_users * n_items / _DENSE_FRACTION`` pairs goes through one
 #: matrix product instead of per-pair gathers.

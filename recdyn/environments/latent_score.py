@@ -10,8 +10,8 @@ from typing import Annotated, Any, ClassVar
 
 import numpy as np
 
+from recdyn.constraints import Interval
 from recdyn.environments.base import THESIS_SMALL_SIZE, Environment
-from recdyn.params import Interval
 
 #: The global offset of the value, 3 (the middle of the 1–5 scale), as in RecLab.
 OFFSET = 3.0
@@ -54,9 +54,8 @@ class LatentScoreEnvironment(Environment):
         Both sizes can be overridden.
     rank : r, default 10.
     sigma : σ, standard deviation of the rating noise, default 0.2.
-    users_per_step : default 20.
-    n_initial_ratings : default 1000.
-    user_distribution, initial_sampling : see :class:`~recdyn.environments.base.Environment`.
+    Other parameters: see :class:`~recdyn.environments.base.Environment`; the sizes default
+    to :data:`~recdyn.environments.base.THESIS_SMALL_SIZE`.
     """
 
     default_overrides: ClassVar[Mapping[str, Any]] = THESIS_SMALL_SIZE

@@ -8,10 +8,10 @@ from typing import Annotated, Any
 
 import numpy as np
 
+from recdyn.constraints import Interval, Pair
 from recdyn.environments.base import Environment
 from recdyn.environments.memory import SlateMemory
 from recdyn.errors import InvalidParameterError
-from recdyn.params import Interval, Pair
 
 
 class TopicsEnvironment(Environment):

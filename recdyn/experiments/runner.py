@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recdyn._params import json_params
+from recdyn._json import json_params
 from recdyn.engine.workers import worker_name
 from recdyn.experiments.plan import Task, TuningJob
 from recdyn.experiments.result_files import (
@@ -60,7 +60,7 @@ class TaskUnit:
 
 def resolved_params(env: Any, rec: Any, policy: Any = None) -> dict[str, Any]:
     """Every constructor parameter of ``env``, ``rec`` and ``policy`` (if given) —
-    configured, preset or default — as JSON values (:func:`recdyn._params.json_params`):
+    configured, preset or default — as JSON values (:func:`recdyn._json.json_params`):
     ``{"environment": {...}, "recommender": {...}, "policy": {...}}``. Workers record it
     with each result, so that a resume can tell when a default changed (:mod:`.resolved`)."""
     parts = {"environment": env, "recommender": rec, "policy": policy}

@@ -21,9 +21,10 @@ from typing import Annotated, Any, ClassVar
 
 import numpy as np
 
+from recdyn.constraints import Interval
 from recdyn.errors import InvalidParameterError, UnknownNameError
 from recdyn.metrics import offline
-from recdyn.params import Interval, Parametrized
+from recdyn.params import Parametrized
 from recdyn.registry import Registry
 
 __all__ = [

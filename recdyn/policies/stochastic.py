@@ -16,8 +16,8 @@ import numpy as np
 
 from recdyn._arrays import push_down, tie_groups
 from recdyn._validation import check_int
+from recdyn.constraints import Interval
 from recdyn.errors import InvalidParameterError
-from recdyn.params import Interval
 from recdyn.policies.base import Policy, Selection, top_k
 
 _LOWEST = -np.finfo(np.float64).max

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import numpy as np
 
+from recdyn.constraints import InstanceOf, Interval
 from recdyn.errors import InvalidParameterError
-from recdyn.params import InstanceOf, Interval
 from recdyn.policies.base import Policy, Selection
 from recdyn.policies.registry import make as make_policy
 from recdyn.policies.stochastic import ranking_key

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 import numpy as np
 
+from recdyn.constraints import Interval, Seed
 from recdyn.errors import InvalidParameterError, NotFittedError
 from recdyn.interactions import Interactions
-from recdyn.params import Interval, Seed
 from recdyn.recommenders.base import Recommender
 
 

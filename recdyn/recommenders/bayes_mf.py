@@ -8,9 +8,9 @@ from typing import Annotated, Any
 import numpy as np
 import scipy.sparse as sp
 
+from recdyn.constraints import Interval, Truthy
 from recdyn.errors import InvalidParameterError, MissingDependencyError
 from recdyn.interactions import Interactions
-from recdyn.params import Interval, Truthy
 from recdyn.recommenders.factors import BiasedFactorModel
 
 

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 import numpy as np
 from scipy.linalg import lapack
 
+from recdyn.constraints import Interval
 from recdyn.errors import RecdynError
-from recdyn.params import Interval
 from recdyn.recommenders.item_gram import ItemGramModel
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, ClassVar
 
 import numpy as np
 
-from recdyn.params import Interval, Seed, Truthy
+from recdyn.constraints import Interval, Seed, Truthy
 from recdyn.recommenders.base import Recommender
 
 

@@ -10,8 +10,8 @@ from typing import Annotated
 import numpy as np
 import scipy.sparse as sp
 
+from recdyn.constraints import Boolean, Interval
 from recdyn.interactions import Interactions
-from recdyn.params import Boolean, Interval
 from recdyn.recommenders.base import Recommender
 
 

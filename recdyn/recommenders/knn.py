@@ -8,9 +8,9 @@ from typing import Annotated, Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
+from recdyn.constraints import Boolean, Interval, Options
 from recdyn.errors import InvalidParameterError
 from recdyn.interactions import Interactions
-from recdyn.params import Boolean, Interval, Options
 from recdyn.recommenders._knn_kernels import (
     _axpy_predict,
     _pair_sums,

@@ -9,9 +9,9 @@ from typing import Annotated, Any
 import numpy as np
 from numba import njit
 
+from recdyn.constraints import InstanceOf, Interval, Options, Truthy
 from recdyn.errors import InvalidParameterError
 from recdyn.interactions import Interactions
-from recdyn.params import InstanceOf, Interval, Options, Truthy
 from recdyn.recommenders.factors import BiasedFactorModel
 
 #: ``weighting`` maps everything the model is fitted on to one weight per rating.

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 import numpy as np
 from numba import njit
 
+from recdyn.constraints import Interval
 from recdyn.interactions import Interactions
-from recdyn.params import Interval
 from recdyn.recommenders.factors import BiasedFactorModel
 
 

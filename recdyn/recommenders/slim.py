@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import numpy as np
 from numba import njit, prange
 
-from recdyn.params import Boolean, Interval
+from recdyn.constraints import Boolean, Interval
 from recdyn.recommenders.item_gram import ItemGramModel
 
 

@@ -21,8 +21,9 @@ from typing import Annotated, Any
 import pandas as pd
 from rich.console import Console
 
+from recdyn.constraints import Boolean, Seed
 from recdyn.engine.pools import check_backend
-from recdyn.params import Boolean, Parametrized, Seed
+from recdyn.params import Parametrized
 
 
 @dataclass(frozen=True)

@@ -44,9 +44,9 @@ from numbers import Integral
 from pathlib import Path
 from typing import Annotated, Any
 
+from recdyn.constraints import Interval, MappingOf, Names
 from recdyn.errors import InvalidParameterError
 from recdyn.experiments.spec import dump_toml
-from recdyn.params import Interval, MappingOf, Names
 from recdyn.studies._online_protocol import ENVIRONMENTS, FULL_TRIALS, RECOMMENDERS
 from recdyn.studies.base import RunOptions, Study, StudyResult
 

@@ -37,9 +37,9 @@ from typing import Annotated, Any
 import numpy as np
 
 from recdyn._progress import advance, progress_bar
+from recdyn.constraints import Interval, Names
 from recdyn.engine import Call, DirectoryLock, UnitRunner, UnitStore
 from recdyn.errors import InvalidParameterError, RecdynError
-from recdyn.params import Interval, Names
 from recdyn.studies import _sampling_bias_analysis as analysis
 from recdyn.studies._sampling_bias_protocol import DATASETS, LABELS, PRESET
 from recdyn.studies._sampling_bias_protocol import dataset as _dataset
@@ -296,7 +296,7 @@ def heldout_pairs(preset: str, overrides: str, env_seed: int, size: int):
     rng = seeding.generator(env_seed, "sampling-bias", "heldout")
     flat = np.sort(rng.choice(free, size=size, replace=False))
     users, items = np.divmod(flat, env.n_items)
-    ratings = env._observe(users, items, rng)
+    ratings = env.observe(users, items, rng)
     return Interactions(users, items, ratings, np.zeros(size, STEP_DTYPE))
 
 

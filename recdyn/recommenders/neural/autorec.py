@@ -7,8 +7,8 @@ from typing import Annotated, Any, ClassVar
 
 import numpy as np
 
+from recdyn.constraints import Interval, Truthy
 from recdyn.interactions import Interactions
-from recdyn.params import Interval, Truthy
 from recdyn.recommenders.neural.base import (
     BatchSize,
     Dropout,

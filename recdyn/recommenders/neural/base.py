@@ -16,9 +16,9 @@ from typing import Annotated, Any
 import numpy as np
 import scipy.sparse as sp
 
+from recdyn.constraints import Interval, Options, Seed, Truthy
 from recdyn.errors import InvalidParameterError
 from recdyn.interactions import Interactions
-from recdyn.params import Interval, Options, Seed, Truthy
 from recdyn.recommenders.base import Recommender
 from recdyn.recommenders.neural.data import batches, holdout
 from recdyn.recommenders.neural.runtime import (

@@ -8,9 +8,9 @@ from typing import Annotated, Any, ClassVar
 
 import numpy as np
 
+from recdyn.constraints import Interval, Options, Pair
 from recdyn.errors import InvalidParameterError
 from recdyn.interactions import Interactions
-from recdyn.params import Interval, Options, Pair
 from recdyn.recommenders.neural.base import (
     BatchSize,
     LearningRate,

@@ -8,8 +8,8 @@ from typing import Annotated, Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
+from recdyn.constraints import Interval, Truthy
 from recdyn.interactions import Interactions
-from recdyn.params import Interval, Truthy
 from recdyn.recommenders.neural.base import TorchRecommender, ValidationFraction
 from recdyn.recommenders.neural.data import csr_tensor
 from recdyn.recommenders.neural.runtime import require_torch

@@ -10,9 +10,9 @@ from typing import Annotated, Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
+from recdyn.constraints import Interval
 from recdyn.errors import InvalidParameterError
 from recdyn.interactions import Interactions
-from recdyn.params import Interval
 from recdyn.recommenders.neural.base import (
     Dropout,
     LearningRate,

@@ -34,8 +34,8 @@ from typing import Any
 import numpy as np
 
 from recdyn._validation import check_int
+from recdyn.constraints import Constraint, check_value
 from recdyn.errors import InvalidParameterError, MissingDependencyError
-from recdyn.params import Constraint, check_value
 
 __all__ = [
     "TORCH_HINT",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from numbers import Integral, Real
 from typing import Annotated, Any, ClassVar
 
+from recdyn.constraints import Interval
 from recdyn.interactions import Interactions
-from recdyn.params import Interval
 from recdyn.recommenders.neural.multinomial import MultinomialAutoencoder
 from recdyn.recommenders.neural.runtime import require_torch
 

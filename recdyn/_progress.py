@@ -52,19 +52,25 @@ def progress_bar(
 
     if terminal_only and not (console or Console()).is_terminal:
         return None
+    bar = rp.Progress(*progress_columns(status), console=console, transient=transient)
+    if start:
+        bar.start()
+    return Bar(bar, bar.add_task(label, total=total, status=""))
+
+
+def progress_columns(status: bool = False, label: str = "{task.description}") -> tuple:
+    """The columns of every recdyn bar: label, bar, done/total, [status text, time
+    elapsed,] time remaining (also the multi-bar display of ``recdyn run``)."""
+    from rich import progress as rp
+
     extra = (rp.TextColumn("{task.fields[status]}"), rp.TimeElapsedColumn()) if status else ()
-    bar = rp.Progress(
-        "[progress.description]{task.description}",
+    return (
+        f"[progress.description]{label}",
         rp.BarColumn(),
         rp.MofNCompleteColumn(),
         *extra,
         rp.TimeRemainingColumn(),
-        console=console,
-        transient=transient,
     )
-    if start:
-        bar.start()
-    return Bar(bar, bar.add_task(label, total=total, status=""))
 
 
 def advance(bar: Bar | None, n: int = 1) -> None:

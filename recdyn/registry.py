@@ -171,20 +171,6 @@ class Registry(Generic[T]):
             obj.spec = spec
         return obj
 
-    def resolve(self, name: str, **overrides: Any) -> dict[str, Any]:
-        """Every constructor parameter of ``name`` with ``overrides`` applied, checked
-        against the class's declared constraints — without building it."""
-        spec = self.spec(name)
-        factory = spec.load()
-        check_names(spec.name, factory, overrides, self.kind)
-        params = {**spec.parameters(), **overrides}
-        validate = getattr(factory, "validate_params", None)
-        return validate(params) if callable(validate) else params
-
-    def check_parameters(self, name: str, factory: Callable[..., Any], params: dict) -> None:
-        """Raise for a key of ``params`` that ``factory`` does not take."""
-        check_names(name, factory, params, self.kind)
-
     def names(self) -> list[str]:
         return sorted(self._specs)
 

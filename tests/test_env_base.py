@@ -102,3 +102,10 @@ def test_one_dimensional_slates_mean_top_1():
     env.reset(seed=0)
     new = env.step(np.arange(len(env.online_users())))
     assert len(new) == 12 and (new.item == np.arange(12)).all()
+
+
+def test_users_per_step_above_n_users_is_lowered_and_recorded_as_used():
+    env = recdyn.make("topics-dynamic-v1", n_users=10, n_initial_ratings=100)
+    assert env.users_per_step == 10 and env.spec.params["users_per_step"] == 10
+    env.reset(seed=0)
+    assert len(env.online_users()) == 10

@@ -59,3 +59,57 @@ def test_recommender_and_policy_registries():
         recdyn.recommenders.make("topop")
     with pytest.raises(UnknownNameError, match="greedy"):
         recdyn.policies.make("gredy")
+
+
+def test_entry_points_are_imported_only_when_a_name_is_used(tmp_path, monkeypatch):
+    module = tmp_path / "lazy_component_module.py"
+    module.write_text(
+        "from recdyn.policies.greedy import GreedyPolicy\n"
+        "class Lazy(GreedyPolicy):\n"
+        "    pass\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import sys
+
+    from recdyn.registry import Registry
+
+    registry = Registry("policy")
+    registry.register("lazy", "lazy_component_module:Lazy", summary="a lazy one")
+    assert "lazy_component_module" not in sys.modules
+    obj = registry.make("lazy")
+    assert "lazy_component_module" in sys.modules
+    assert obj.spec.name == "lazy" and obj.spec.entry_point == "lazy_component_module:Lazy"
+
+
+@pytest.mark.parametrize(
+    "registry, name, overrides",
+    [
+        ("environments", "latent-dynamic-v1", {"n_users": 50, "n_initial_ratings": 500}),
+        ("recommenders", "mf-sgd", {"n_factors": 4}),
+        ("policies", "softmax", {"temperature": 0.5}),
+        ("online_metrics", "regret", {}),
+        ("offline_metrics", "ndcg", {"k": 10}),
+        ("studies", "sampling-bias", {"quick": True, "folds": 3}),
+    ],
+)
+def test_make_records_a_spec_that_rebuilds_the_object(registry, name, overrides):
+    import recdyn.environments
+    import recdyn.metrics
+    import recdyn.policies
+    import recdyn.recommenders
+    import recdyn.studies
+
+    where = {
+        "environments": recdyn.environments.environments,
+        "recommenders": recdyn.recommenders.recommenders,
+        "policies": recdyn.policies.policies,
+        "online_metrics": recdyn.metrics.online_metrics,
+        "offline_metrics": recdyn.metrics.offline_metrics,
+        "studies": recdyn.studies.studies,
+    }[registry]
+    obj = where.make(name, **overrides)
+    assert obj.spec.name == name
+    assert {k: obj.spec.params[k] for k in overrides} == overrides
+    again = where.make(obj.spec.name, **obj.spec.params)
+    assert type(again) is type(obj) and again.get_params() == obj.get_params()
+    assert where.make(obj.spec).get_params() == obj.get_params()  # a Spec is a name too

@@ -15,17 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
+from recdyn._progress import progress_columns
 from recdyn.reporting.formatting import fmt_ci_column
 from recdyn.reporting.labels import OFFLINE_PREFIX
 from recdyn.reporting.results import CONFIG_KEYS, trial_summary, trial_table
@@ -110,12 +104,7 @@ class RunProgress:
         self._done_steps: dict[str, int] = {}
         console = console or Console(stderr=True)
         self.progress = Progress(
-            TextColumn("{task.description:>7}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[status]}"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
+            *progress_columns(status=True, label="{task.description:>7}"),
             console=console,
             disable=not (enabled and console.is_terminal),
         )

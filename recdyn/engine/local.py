@@ -69,9 +69,11 @@ def _worker_main(conn: Connection, fn: Callable[..., Any]) -> None:
 
 
 def _transferable(err: BaseException) -> BaseException | None:
-    """``err`` if it survives a trip through a pipe, else ``None``."""
+    """``err`` if it survives a trip through a pipe, else ``None``: it pickles, and the
+    driver can rebuild it as unpickling does, ``type(err)(*err.args)``."""
     try:
-        pickle.loads(pickle.dumps(err))
+        pickle.dumps(err)
+        type(err)(*err.args)
     except Exception:
         return None
     return err

@@ -18,7 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 from recdyn.registry import Registry
-from recdyn.studies.base import Finding, Study, StudyResult
+from recdyn.studies.base import Study
+from recdyn.studies.result import Finding, StudyResult
 
 studies: Registry[Study] = Registry("study")
 

@@ -16,7 +16,7 @@ from recdyn.reporting.page import frame_table
 from recdyn.studies import _online_figures
 from recdyn.studies._online_data import Data, collect
 from recdyn.studies._online_findings import findings
-from recdyn.studies.base import StudyResult
+from recdyn.studies.result import StudyResult
 
 __all__ = ["Data", "analyse", "collect", "findings"]
 

@@ -11,7 +11,7 @@ import pandas as pd
 
 from recdyn.studies._online_data import NDCG, RMSE, Data
 from recdyn.studies._online_protocol import ENVIRONMENTS, FULL_TRIALS, RECOMMENDERS
-from recdyn.studies.base import Finding
+from recdyn.studies.result import Finding
 
 SOURCE = "thesis §2.6"
 #: TopPop "≫" Random: the gap is at least this share of Oracle − Random ...

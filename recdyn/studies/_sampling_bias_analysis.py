@@ -23,7 +23,7 @@ from recdyn.reporting.stats import linear_fit, spearman
 from recdyn.studies._sampling_bias_figures import plot_biased_vs_uniform, plot_heldout
 from recdyn.studies._sampling_bias_findings import findings
 from recdyn.studies._sampling_bias_protocol import DATASETS, LABELS, PRESET, dataset
-from recdyn.studies.base import StudyResult
+from recdyn.studies.result import StudyResult
 
 Units = dict[str, dict[str, Any]]
 

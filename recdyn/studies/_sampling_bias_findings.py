@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from recdyn.studies.base import Finding
+from recdyn.studies.result import Finding
 
 SOURCE = "thesis §2.5"
 #: thresholds of the verdicts (stated in every finding).

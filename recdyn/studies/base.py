@@ -14,60 +14,17 @@ measured, reproduced``) and one ``report.html`` on the shared page skeleton.
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-import pandas as pd
 from rich.console import Console
 
 from recdyn.constraints import Boolean, Seed
 from recdyn.engine.pools import check_backend
 from recdyn.params import Parametrized
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One claim of the source set against what this run measured.
-
-    ``reproduced`` is ``True``/``False`` when the claim can be checked with the numbers
-    here, ``None`` when it cannot (say why in ``measured``).
-    """
-
-    claim: str
-    source: str  # where the claim is made, e.g. "thesis §2.6, Fig. 2.5"
-    expected: str  # what the source reports, in words or numbers
-    measured: str  # what this run measured, with the numbers
-    reproduced: bool | None
-
-
-@dataclass
-class StudyResult:
-    """What a study found and where it wrote it.
-
-    ``tables`` are written as ``<name>.csv``; ``figures`` are (caption, PNG path) pairs;
-    ``title``, ``intro`` (HTML, already escaped) and ``sections`` (heading, blocks of
-    :mod:`recdyn.reporting.page`) make the page, with the findings first.
-    """
-
-    name: str
-    directory: Path
-    title: str = ""
-    intro: Any = ""
-    sections: list[tuple[str, list[Any]]] = field(default_factory=list)
-    figures: list[tuple[str, Path]] = field(default_factory=list)
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    findings: list[Finding] = field(default_factory=list)
-
-    @property
-    def report(self) -> Path:
-        """The study's page, ``report.html``."""
-        return self.directory / "report.html"
-
-    def findings_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(
-            [f.__dict__ for f in self.findings], columns=list(Finding.__annotations__)
-        )
+from recdyn.studies.page import write_study_page
+from recdyn.studies.result import Finding, StudyResult
 
 
 @dataclass(frozen=True)
@@ -127,8 +84,6 @@ class Study(Parametrized, abc.ABC):
 
     def report(self, out: str | Path) -> StudyResult:
         """Write the outputs from the results already in ``out``, running nothing."""
-        from recdyn.studies.page import write_study_page
-
         result = self.analyse(Path(out))
         for name, table in result.tables.items():
             table.to_csv(result.directory / f"{name}.csv", index=False)

@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from recdyn.reporting import page
 from recdyn.reporting.page import Cell, Page, Section, Table
-from recdyn.studies.base import StudyResult
+from recdyn.studies.result import StudyResult
 
 #: verdict → text and CSS class of its cell.
 VERDICTS = {

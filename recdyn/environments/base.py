@@ -23,7 +23,7 @@ from typing import Annotated, Any
 import numpy as np
 
 from recdyn._validation import check_ids
-from recdyn.constraints import Interval, Options
+from recdyn.constraints import Boolean, Interval, Options
 from recdyn.environments import sampling
 from recdyn.errors import (
     InvalidParameterError,
@@ -57,9 +57,23 @@ class Environment(Parametrized, ABC):
     initial_sampling : ``"uniform"``, ``"ml100k-init"`` or ``"ml100k-init-flip"``
         (thesis §2.5; see :func:`recdyn.environments.sampling.initial_pairs`).
 
-    The initial data are generated from the initial state *without* applying any dynamics
-    (RecLab applied preference drift while generating them; the thesis describes a
-    sample of the initial preferences, which is what recdyn does).
+    Where RecLab's code (which produced the thesis's figures) differs from the thesis's text,
+    recdyn follows the text and offers RecLab's reading as an option:
+
+    initial_dynamics : the thesis describes the initial data as a sample of the initial
+        preferences, so by default no dynamics run while they are generated. RecLab's
+        ``reset`` rated every initial pair through the same function as an online rating,
+        so preferences drifted (and satiated) during initialisation — topics with more
+        items collected more initial ratings and rose. ``True`` does that
+        (:meth:`_rate_in_sequence`).
+    biased_sampling : how ``ml100k-init`` / ``ml100k-init-flip`` weigh pairs:
+        ``"thesis"`` (the text's formula, see
+        :func:`~recdyn.environments.sampling.initial_pairs`) or ``"reclab"`` (RecLab's
+        code: the rating term normalised per user, FLIP as one minus the density, and the
+        chosen pairs rated afresh by the environment rather than keeping the noisy ratings
+        they were chosen by).
+    reclab_compat : ``True`` turns on every RecLab reading above (and the environment's
+        own, e.g. the topics drift rule); the values used are what ``get_params`` records.
     """
 
     #: The range of reported ratings (inclusive).
@@ -76,6 +90,9 @@ class Environment(Parametrized, ABC):
         n_initial_ratings: Annotated[int, Interval(Integral, 0, None)] = 100_000,
         user_distribution: Annotated[str, Options(sampling.USER_DISTRIBUTIONS)] = "uniform",
         initial_sampling: Annotated[str, Options(sampling.INITIAL_SAMPLINGS)] = "uniform",
+        initial_dynamics: Annotated[bool, Boolean()] = False,
+        biased_sampling: Annotated[str, Options(sampling.BIASED_SAMPLING_RULES)] = "thesis",
+        reclab_compat: Annotated[bool, Boolean()] = False,
     ) -> None:
         pass  # subclasses take these as **inherited; the base stores them
 
@@ -89,6 +106,8 @@ class Environment(Parametrized, ABC):
         # a small population with a preset's users_per_step: everyone is online; the
         # value recorded (get_params, spec, results) is the one used
         self.users_per_step = min(self.users_per_step, self.n_users)
+        if self.reclab_compat:  # every option that reads RecLab's code (recorded as used)
+            self.initial_dynamics, self.biased_sampling = True, "reclab"
 
     # ------------------------------------------------------------------ public API
     @property
@@ -281,7 +300,16 @@ class Environment(Parametrized, ABC):
         return slates[:, 0].copy()
 
     def _update(self, users: np.ndarray, items: np.ndarray, slates: np.ndarray) -> None:
-        """Dynamics after a step; ``items[j] == -1`` if user ``users[j]`` consumed nothing."""
+        """Dynamics after a step; ``items[j] == -1`` if user ``users[j]`` consumed nothing.
+        Default: :meth:`_consume` of the consumed pairs."""
+        consumed = items >= 0
+        if consumed.any():
+            self._consume(users[consumed], items[consumed], self._rng)
+
+    def _consume(self, users: np.ndarray, items: np.ndarray, rng: np.random.Generator) -> None:
+        """What consuming ``items[j]`` does to user ``users[j]`` (distinct users): drift,
+        satiation …; with ``initial_dynamics`` it also runs while the initial data are
+        generated, one rating at a time. Default: nothing."""
 
     # ------------------------------------------------------------------ machinery
     def _initial_data(self, rng: np.random.Generator) -> Interactions:
@@ -290,12 +318,48 @@ class Environment(Parametrized, ABC):
         if self.initial_sampling != "uniform" and n:
             noisy = self._observe_matrix(rng)
         flat = sampling.initial_pairs(
-            self.initial_sampling, self.n_users, self._n_items, n, rng, noisy, self.rating_range
+            self.initial_sampling,
+            self.n_users,
+            self._n_items,
+            n,
+            rng,
+            noisy,
+            self.rating_range,
+            self.biased_sampling,
         )
         flat = np.sort(flat)
         users, items = np.divmod(flat, self._n_items)
-        ratings = noisy.ravel()[flat] if noisy is not None else self._observe(users, items, rng)
+        if self.initial_dynamics:
+            ratings = self._rate_in_sequence(users, items, rng)
+        elif noisy is not None and self.biased_sampling == "thesis":
+            ratings = noisy.ravel()[flat]
+        else:
+            ratings = self._observe(users, items, rng)
         return Interactions(users, items, ratings, np.zeros(len(flat), STEP_DTYPE))
+
+    def _rate_in_sequence(
+        self, users: np.ndarray, items: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
+        """Initial ratings given one at a time, each followed by its dynamics
+        (:meth:`_consume`), in a random order: RecLab's ``reset``, which rated every
+        initial pair through the same function as an online rating. A user's ratings are
+        sequential; different users' are independent, so round ``j`` rates every user's
+        ``j``-th pair at once."""
+        order = rng.permutation(len(users))
+        u = users[order]
+        by_user = np.argsort(u, kind="stable")
+        counts = np.bincount(u, minlength=self.n_users)
+        starts = np.cumsum(counts) - counts
+        round_of = np.empty(len(u), np.int64)
+        round_of[by_user] = np.arange(len(u)) - starts[u[by_user]]
+        ratings = np.empty(len(u))
+        by_round = np.argsort(round_of, kind="stable")
+        ends = np.cumsum(np.bincount(round_of))
+        for lo, hi in zip(np.concatenate([[0], ends[:-1]]), ends):
+            pick = order[by_round[lo:hi]]
+            ratings[pick] = self._observe(users[pick], items[pick], rng)
+            self._consume(users[pick], items[pick], rng)
+        return ratings
 
     def _mark_rated(self, users: np.ndarray, items: np.ndarray) -> None:
         if len(users) == 0:

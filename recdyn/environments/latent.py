@@ -139,11 +139,14 @@ class LatentEnvironment(Environment):
         if self._memory is not None:
             self._memory.push(users, slates)
             self._has_history = True
-        consumed = items >= 0
-        if self.affinity_change and consumed.any():
-            u, i = users[consumed], items[consumed]
+        super()._update(users, items, slates)
+
+    def _consume(self, users: np.ndarray, items: np.ndarray, rng: np.random.Generator) -> None:
+        if self.affinity_change and len(users):
             a = self.affinity_change
-            self._user_factors[u] = (1.0 - a) * self._user_factors[u] + a * self._item_factors[i]
+            self._user_factors[users] = (
+                (1.0 - a) * self._user_factors[users] + a * self._item_factors[items]
+            )
 
     # ------------------------------------------------------------------ boredom
     def _boredom_active(self) -> bool:

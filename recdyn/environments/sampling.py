@@ -12,6 +12,8 @@ from scipy import stats
 
 USER_DISTRIBUTIONS = ("uniform", "powerlaw", "lognormal")
 INITIAL_SAMPLINGS = ("uniform", "ml100k-init", "ml100k-init-flip")
+#: How the biased samplings weigh pairs: the thesis's text, or RecLab's code.
+BIASED_SAMPLING_RULES = ("thesis", "reclab")
 
 #: Beta parameters of thesis §2.5: rating term (α1, β1) and user-rank term (α2, β2).
 ML100K_RATING_BETA = (3.61, 2.57)
@@ -63,6 +65,7 @@ def initial_pairs(
     rng: np.random.Generator,
     noisy_ratings: np.ndarray | None = None,
     rating_range: tuple[float, float] = (1.0, 5.0),
+    rule: str = "thesis",
 ) -> np.ndarray:
     """Flat indices ``user * n_items + item`` of ``size`` distinct initial pairs.
 
@@ -77,8 +80,15 @@ def initial_pairs(
         like ML-100K.
     ``ml100k-init-flip``
         as above with ``1 - r̃`` in the rating term: the rating distribution flipped about
-        its midpoint (3 on 1–5), favouring low ratings. This is the thesis's definition;
-        RecLab's code used ``1 - pdf`` instead, which is not a flip.
+        its midpoint (3 on 1–5), favouring low ratings. This is the thesis's definition.
+
+    ``rule="reclab"`` reads RecLab's code instead (``experiment.sample_ratings``): the
+    rating term is the density on the rating scale, ``Beta.pdf(r; loc=lo-1, scale=hi-lo+2)
+    = Beta.pdf(r̃) / (hi - lo + 2)``, normalised over each user's items before the user term
+    multiplies it — so a user's share of the pairs follows the user term alone — and FLIP
+    is ``1 - pdf`` of that density rather than the density at the flipped rating. On 1–5
+    the density is at most ≈ 0.35, so ``1 - pdf`` lies in [0.65, 1]: a mild preference for
+    extreme ratings, close to uniform in the rating, not a flip.
     """
     total = n_users * n_items
     if kind == "uniform":
@@ -86,9 +96,16 @@ def initial_pairs(
     assert noisy_ratings is not None
     lo, hi = rating_range
     r = (np.clip(noisy_ratings, lo, hi) - lo + 1.0) / (hi - lo + 2.0)
-    if kind == "ml100k-init-flip":
-        r = 1.0 - r
-    log_rating = stats.beta.logpdf(r, *ML100K_RATING_BETA)
+    if rule == "reclab":
+        weight = stats.beta.pdf(r, *ML100K_RATING_BETA) / (hi - lo + 2.0)
+        if kind == "ml100k-init-flip":
+            weight = 1.0 - weight
+        with np.errstate(divide="ignore"):
+            log_rating = np.log(weight / weight.sum(axis=1, keepdims=True))
+    else:
+        if kind == "ml100k-init-flip":
+            r = 1.0 - r
+        log_rating = stats.beta.logpdf(r, *ML100K_RATING_BETA)
     rank = rng.permutation(n_users) + 1.0
     log_user = stats.beta.logpdf(rank / (n_users + 1), *ML100K_USER_BETA)
     log_w = (log_rating + log_user[:, None]).ravel()

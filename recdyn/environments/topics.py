@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import numpy as np
 
-from recdyn.constraints import Interval, Pair
+from recdyn.constraints import Interval, Options, Pair
 from recdyn.environments.base import Environment
 from recdyn.environments.memory import SlateMemory
 from recdyn.errors import InvalidParameterError
@@ -39,9 +39,12 @@ class TopicsEnvironment(Environment):
       or *bored* (1); :math:`\gamma = ` ``satiation_decay[state]``; after each consumption
       every topic of the user switches state with probability ``switch_probability[state]``.
 
-    Choices where RecLab's code and the thesis disagree (the thesis is followed):
-    preferences are clipped to [1, 5] after each drift update (RecLab never clipped and
-    froze preferences above 5); no dynamics run while the initial data are generated.
+    Choices where RecLab's code and the thesis disagree (the thesis is followed by default;
+    ``reclab_compat=True`` reads the code): preferences are clipped to [1, 5] after each
+    drift update (``drift_rule="reclab"``: RecLab never clipped and moved a preference only
+    while it was ≤ 5); no dynamics run while the initial data are generated
+    (``initial_dynamics=True``: RecLab's ``reset`` drifted preferences with every initial
+    rating, which pushes the topics with most items up before the first recommendation).
     Boredom fires when a topic was seen *more than* ``τ`` times (thesis prose and RecLab
     code; the thesis's displayed equation says "≥"). The satiation term is subtracted in
     both the observed and the true ratings (RecLab added it in ``dense_ratings``).
@@ -56,6 +59,8 @@ class TopicsEnvironment(Environment):
         may be a pair (γ sensitized, γ bored).
     switch_probability : (P(sensitized → bored), P(bored → sensitized)), default (0, 0).
     preference_range : the Unif range of initial preferences, default (0.5, 5.5).
+    drift_rule : ``"thesis"`` (clip to [1, 5] after each drift) or ``"reclab"`` (RecLab's
+        code: drift only while the consumed topic's preference is ≤ 5, never clipped).
     Other parameters: see :class:`~recdyn.environments.base.Environment`
     (defaults 1000 users, 1700 items, 200 users per step, 100,000 initial ratings).
     """
@@ -74,6 +79,7 @@ class TopicsEnvironment(Environment):
         satiation_noise: Annotated[float, Interval(Real, 0, None)] = 0.0,
         switch_probability: Annotated[tuple[float, float], Pair(0, 1)] = (0.0, 0.0),
         preference_range: Annotated[tuple[float, float], Pair(-100, 100)] = (0.5, 5.5),
+        drift_rule: Annotated[str, Options(("thesis", "reclab"))] = "thesis",
         **inherited: Any,
     ) -> None:
         lo, hi = self.preference_range
@@ -86,6 +92,11 @@ class TopicsEnvironment(Environment):
                 f"affinity_change={affinity_change!r} needs n_topics >= 2 (drift moves "
                 "preference away from the other topics); got n_topics=1"
             )
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        if self.reclab_compat:
+            self.drift_rule = "reclab"
 
     # ------------------------------------------------------------------ hooks
     def _init_state(self, rng: np.random.Generator) -> None:
@@ -128,16 +139,14 @@ class TopicsEnvironment(Environment):
     def _update(self, users: np.ndarray, items: np.ndarray, slates: np.ndarray) -> None:
         if self._memory is not None:
             self._remember(users, slates)
-        consumed = items >= 0
-        u, k = users[consumed], self._topic[items[consumed]]
+        super()._update(users, items, slates)
+
+    def _consume(self, users: np.ndarray, items: np.ndarray, rng: np.random.Generator) -> None:
+        u, k = users, self._topic[items]
         if self.affinity_change and len(u):
-            a = self.affinity_change
-            others = a / (self.n_topics - 1)
-            rows = self._pref[u] - others
-            rows[np.arange(len(u)), k] += a + others
-            self._pref[u] = np.clip(rows, *self.rating_range)
+            self._drift(u, k)
         if self.satiation_factor and len(u):
-            self._satiate(u, k)
+            self._satiate(u, k, rng)
 
     # ------------------------------------------------------------------ dynamics
     def _remember(self, users: np.ndarray, slates: np.ndarray) -> None:
@@ -152,15 +161,28 @@ class TopicsEnvironment(Environment):
         rows = np.broadcast_to(users[:, None], slates.shape)[valid]
         np.add.at(self._topic_count, (rows, self._topic[slates[valid]]), sign)
 
-    def _satiate(self, u: np.ndarray, k: np.ndarray) -> None:
+    def _drift(self, u: np.ndarray, k: np.ndarray) -> None:
+        """Preference drift towards the consumed topic ``k`` (``drift_rule``: the thesis
+        clips to the rating range; RecLab moved a user only while the topic's preference was
+        ≤ 5 and never clipped)."""
+        a = self.affinity_change
+        others = a / (self.n_topics - 1)
+        if self.drift_rule == "reclab":
+            moving = self._pref[u, k] <= 5.0
+            u, k = u[moving], k[moving]
+        rows = self._pref[u] - others
+        rows[np.arange(len(u)), k] += a + others
+        self._pref[u] = np.clip(rows, *self.rating_range) if self.drift_rule == "thesis" else rows
+
+    def _satiate(self, u: np.ndarray, k: np.ndarray, rng: np.random.Generator) -> None:
         decay = np.asarray(self.satiation_decay)[self._bored[u]]
         s = self._satiation[u]
         s[np.arange(len(u)), k] += 1.0
         s *= decay
         if self.satiation_noise:
-            s += self.satiation_noise * self._rng.standard_normal(s.shape)
+            s += self.satiation_noise * rng.standard_normal(s.shape)
         self._satiation[u] = s
         p_switch = np.asarray(self.switch_probability)[self._bored[u]]
         if p_switch.any():
-            flip = self._rng.random(p_switch.shape) < p_switch
+            flip = rng.random(p_switch.shape) < p_switch
             self._bored[u] = self._bored[u] ^ flip.astype(np.int8)

@@ -51,7 +51,9 @@ def _study_wall(backend: str, workers: int, out: Path) -> tuple[float, Path]:
     from recdyn import studies
     from recdyn.experiments.scaling import measured_wall
 
-    study = studies.make("offline-vs-online", quick=True, environments=["topics-dynamic-v1"])
+    study = studies.make(  # the study's own experiment only (no readings' experiments)
+        "offline-vs-online", quick=True, environments=["topics-dynamic-v1"], readings=None
+    )
     start = time.perf_counter()
     study.run(out, backend=backend, workers=workers)
     runs = out / "runs" / "topics-dynamic-v1"

@@ -11,10 +11,12 @@ from typer.testing import CliRunner
 
 from recdyn import studies
 from recdyn.cli import app
+from recdyn.cli.study_options import parse_study_args
 from recdyn.errors import InvalidParameterError
 from recdyn.experiments import load_results, load_spec
 from recdyn.experiments.spec import dump_toml
 from recdyn.studies import _online_findings, offline_vs_online
+from recdyn.studies._online_readings import reading_runs
 from recdyn.studies.offline_vs_online import OfflineVsOnlineStudy
 
 ENVS = ["topics-dynamic-v1", "topics-static-v1"]
@@ -53,26 +55,48 @@ def test_outputs_exist(study_run):
     assert set(best) == {"oracle"}
     topics = pd.read_csv(out / "toppop_topics.csv")
     assert topics["step"].max() == 6 and topics["topic"].nunique() == 5
+    # the readings of topics-dynamic (issue 23): their experiments, specs, tables, figure
+    for name in READING_RUNS:
+        assert (out / "specs" / f"{name}.toml").exists()
+        assert len(list((out / "runs" / name / "tasks").glob("*.parquet"))) == 3 * 2
+    assert (out / "initial_state_spread.png").stat().st_size > 5_000
+
+
+#: The experiments of the two readings (issue 23) beside the study's environments.
+READING_RUNS = (
+    "topics-dynamic-v1-states",
+    "topics-dynamic-v1-reclab",
+    "topics-dynamic-v1-reclab-states",
+)
 
 
 #: Verdicts that reproduce the thesis at this module's size (quick sizes, the two topics
 #: environments, the six RECS, 6 steps, 2 trials, seed 0) — pinned, so a ✓ that turns ✗
-#: fails here. At this size "TopPop ≫ Random" and "TopPop pushes topics" are ✗ (6 steps
-#: are too few) and AutoRec, LLORMA and the two budget findings are not checkable (not
-#: run, not full size): those are required to be present, not pinned.
+#: fails here. At this size "TopPop ≫ Random", "TopPop pushes topics" and their spread
+#: over initial states are ✗ in both readings (6 steps are too few) and AutoRec, LLORMA
+#: and the two budget findings are not checkable (not run, not full size): those are
+#: required to be present, not pinned.
 REPRODUCED = (
     "TopPop ≈ Random online on topics-static",
     "ρ(offline ndcg@20, online mean rating) > 0 in every environment",
     "ρ(offline rmse, online mean rating) < 0 in every environment",
     "Diminishing returns: beyond some offline nDCG@20, online gains flatten",
 )
-PRESENT = ("TopPop ≫ Random", "TopPop pushes topics", "AutoRec", "LLORMA", "≤ 3 h", "≤ 1 day")
+#: The claims that depend on the reading, in the findings' order: each thesis row with
+#: the RecLab row right after it.
+GAP = "TopPop ≫ Random online on topics-dynamic"
+PUSHED = "TopPop pushes topics"
+SPREAD = "from every initial state"
+BY_READING = [
+    (word, reading) for word in (GAP, PUSHED, SPREAD) for reading in ("thesis text", "RecLab code")
+]
+PRESENT = ("AutoRec", "LLORMA", "≤ 3 h", "≤ 1 day")
 
 
 def test_findings_carry_numbers(study_run):
     _, out, result = study_run
     frame = pd.read_csv(out / "findings.csv")
-    assert len(frame) == len(result.findings) == len(REPRODUCED) + len(PRESENT)
+    assert len(frame) == len(result.findings) == len(REPRODUCED) + len(PRESENT) + 6
     for f in result.findings:
         assert re.search(r"\d\.\d", f.measured) or "not run" in f.measured, f
     verdicts = {f.claim: f for f in result.findings}
@@ -86,12 +110,91 @@ def test_findings_carry_numbers(study_run):
     assert autorec.reproduced is None and "not run" in autorec.measured
 
 
+def _reading_rows(findings):
+    """``(claim word, reading)`` of the findings that name a reading, in their order."""
+    rows = []
+    for f in findings:
+        reading = re.search(r"\((thesis text|RecLab code)\)$", f.claim)
+        if reading:
+            word = next(w for w in (GAP, PUSHED, SPREAD) if w in f.claim)
+            rows.append((word, reading.group(1)))
+    return rows
+
+
+def test_readings_side_by_side(study_run):
+    study, out, result = study_run
+    assert _reading_rows(result.findings) == BY_READING
+    by = {f.claim: f for f in result.findings}
+    thesis, reclab = by[f"{GAP} (thesis text)"], by[f"{GAP} (RecLab code)"]
+    assert "topics-dynamic-v1-reclab" in reclab.measured and thesis.measured != reclab.measured
+    assert "same in both readings" in by[f"{PUSHED}: mean affinity of the pushed topics rises "
+                                          "above 4.5 (RecLab code)"].measured  # fmt: skip
+    # the thesis reading on the shared state is the study's own topics-dynamic run
+    shared = pd.read_csv(out / "readings.csv").set_index("reading")
+    cells = pd.read_csv(out / "recommenders.csv").set_index(["environment", "recommender"])
+    mean = cells.loc["topics-dynamic-v1", "mean_rating"]
+    assert shared.loc["thesis text", ["toppop", "random", "oracle"]].tolist() == pytest.approx(
+        mean[["toppop", "random", "oracle"]].tolist()
+    )
+    assert shared.loc["RecLab code", "experiment"] == "topics-dynamic-v1-reclab"
+    # one row per initial state and reading; each state is the same draw in both readings
+    states = pd.read_csv(out / "initial_states.csv")
+    assert sorted(states.groupby("reading")["initial_state"].apply(list).tolist()) == [[0, 1]] * 2
+    assert states["share"].notna().all() and (states["pushed_topics"] >= 0).all()
+    specs = {n: load_spec(out / "specs" / f"{n}.toml") for n in READING_RUNS}
+    for name, spec in specs.items():
+        env, e = spec.environments[0], spec.experiment
+        assert env.seed_name == "topics" and env.label == name and spec.tuning is None
+        assert ("reclab" in name) == bool(env.overrides.get("reclab_compat"))
+        assert e.initial_state == ("per-trial" if name.endswith("states") else "shared")
+        assert (e.steps, e.trials, e.seed) == (6, 2, study.seed)
+        assert [r.name for r in spec.recommenders] == ["random", "toppop", "oracle"]
+    page = result.report.read_text()
+    assert "Thesis text vs RecLab code" in page and "initial_state_spread.png" in page
+
+
+def test_report_only_without_the_reclab_reading(study_run, tmp_path):
+    study, out, _ = study_run
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    for name in ("topics-dynamic-v1-reclab", "topics-dynamic-v1-reclab-states"):
+        shutil.rmtree(copy / "runs" / name)
+    result = study.report(copy)  # asks for both readings: reports the one stored
+    assert _reading_rows(result.findings) == [r for r in BY_READING if r[1] == "thesis text"]
+    assert "topics-dynamic-v1-reclab-states" in result.report.read_text()  # named as missing
+    thesis = {f.claim: f.measured for f in result.findings}
+    assert thesis == {f.claim: f.measured for f in study_run[2].findings if f.claim in thesis}
+    args = ["study", "offline-vs-online", "--report-only", "--quick", "--readings", "thesis"]
+    args += ["--environments", ",".join(ENVS), "--recommenders", ",".join(RECS)]
+    args += ["--steps", "6", "--trials", "2", "--out", str(copy)]
+    res = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "RecLab code" not in pd.read_csv(copy / "findings.csv")["claim"].str.cat()
+    assert "reclab-states" not in (copy / "report.html").read_text()
+
+
+def test_reading_runs_follow_the_study():
+    def names(**kw):
+        return [run.name for run in reading_runs(OfflineVsOnlineStudy(quick=True, **kw))]
+
+    assert names() == list(READING_RUNS)
+    assert names(readings=("thesis",)) == ["topics-dynamic-v1-states"]
+    assert names(readings=("reclab",)) == list(READING_RUNS[1:])
+    assert names(readings=None) == []  # the thesis text's rows only, from the study's run
+    assert parse_study_args(OfflineVsOnlineStudy, ["--readings", "none"]) == {"readings": None}
+    assert names(environments=["topics-static-v1"]) == []  # no topics-dynamic
+    assert names(recommenders=["random", "oracle", "mf-sgd"]) == []  # no TopPop
+    with pytest.raises(InvalidParameterError, match="readings"):
+        OfflineVsOnlineStudy(readings=("recdyn",))
+
+
 def test_rerun_resumes(study_run):
     study, out, _ = study_run
     tasks = sorted((out / "runs").glob("*/tasks/*.parquet"))
     topics = sorted((out / "toppop_topics").glob("*.csv"))
     stamps = {p: p.stat().st_mtime_ns for p in [*tasks, *topics]}
-    assert len(tasks) == len(RECS) * sum(study.trials_per_environment.values())
+    readings = len(READING_RUNS) * 3 * study.trials_per_environment["topics-dynamic-v1"]
+    assert len(tasks) == len(RECS) * sum(study.trials_per_environment.values()) + readings
     again = OfflineVsOnlineStudy(
         quick=True, environments=ENVS, recommenders=RECS, steps=6, trials=2
     )

@@ -48,14 +48,14 @@ def collect(out: Path, plans: dict[str, Any], study: Any) -> Data:
     frames, timing, scaling = [], [], []
     for preset in plans:
         root = out / "runs" / preset
-        frames.append(_complete_trials(load_results(root), plans[preset], root))
+        frames.append(complete_trials(load_results(root), plans[preset], root))
         timing.append(_timing(root, preset))
         scaling.append(_scaling(root, preset, frames[-1]["trial"].nunique()))
     results = with_labels(pd.concat(frames, ignore_index=True))
     trials = trial_table(results)
     summary = trial_summary(trials)
     correlations = rank_correlations(summary, "mean_rating")
-    cells = _cells(summary, out, plans)
+    cells = recommender_cells(summary)
     timing_frame = pd.concat(timing, ignore_index=True)
     topics = _topics_state(out, plans)
     llorma = _llorma_holdout(out, plans, study)
@@ -81,7 +81,7 @@ def collect(out: Path, plans: dict[str, Any], study: Any) -> Data:
     return data
 
 
-def _complete_trials(results: pd.DataFrame, plan: Any, root: Path) -> pd.DataFrame:
+def complete_trials(results: pd.DataFrame, plan: Any, root: Path) -> pd.DataFrame:
     """The trials that every recommender of ``plan`` has finished (all of them after a
     run; fewer while another process is still running the environment)."""
     wanted = {t.recommender for t in plan.tasks}
@@ -138,7 +138,7 @@ def _timing(root: Path, preset: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _cells(summary: pd.DataFrame, out: Path, plans: dict[str, Any]) -> pd.DataFrame:
+def recommender_cells(summary: pd.DataFrame) -> pd.DataFrame:
     """Per environment × recommender: offline metrics, online mean rating over the run
     (± 95% CI), and ranks (1 = best) by each."""
     wide = summary.pivot_table(
@@ -183,12 +183,19 @@ def _topics_state(out: Path, plans: dict[str, Any]) -> pd.DataFrame:
         task = _toppop_task(plans, preset)
         if task is None:
             continue
-        path = out / "toppop_topics" / f"{task.task_id}.csv"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _simulate_topics(task).to_csv(path, index=False)
-        frames.append(pd.read_csv(path).assign(environment=preset))
+        frames.append(topic_means(out, task).assign(environment=preset))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def topic_means(out: Path, task: Any) -> pd.DataFrame:
+    """TopPop ``task`` re-simulated with its exact seeds: the mean (over users) preference
+    of every topic after each step (``step, topic, mean_preference``; step 0 = the start
+    of the online phase). Cached in ``out/toppop_topics/<task id>.csv``."""
+    path = out / "toppop_topics" / f"{task.task_id}.csv"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _simulate_topics(task).to_csv(path, index=False)
+    return pd.read_csv(path)
 
 
 def _simulate_topics(task: Any) -> pd.DataFrame:

@@ -10,7 +10,15 @@ import numpy as np
 import pandas as pd
 
 from recdyn.studies._online_data import NDCG, RMSE, Data
-from recdyn.studies._online_protocol import ENVIRONMENTS, FULL_TRIALS, RECOMMENDERS
+from recdyn.studies._online_protocol import (
+    ENVIRONMENTS,
+    FULL_TRIALS,
+    PUSHED,
+    READINGS,
+    RECOMMENDERS,
+)
+from recdyn.studies._online_reading_data import Readings
+from recdyn.studies._online_readings import READING_ENVIRONMENT, READING_TITLES
 from recdyn.studies.result import Finding
 
 SOURCE = "thesis §2.6"
@@ -18,13 +26,14 @@ SOURCE = "thesis §2.6"
 FAR_SHARE = 0.25
 #: ... and "≈" Random: below this share.
 NEAR_SHARE = 0.10
-PUSHED = 4.5  # thesis Fig. 2.7: mean topic affinity of the pushed topics
 #: Thesis §2.6: LLORMA's nDCG@20 when trained on all 100k initial ratings.
 LLORMA_THESIS_NDCG = 0.948
 
 
-def _cell(data: Data, env: str, rec: str) -> pd.Series | None:
-    c = data.cells
+def _cell(cells: pd.DataFrame, env: str, rec: str) -> pd.Series | None:
+    c = cells
+    if c.empty:
+        return None
     hit = c[(c["environment"] == env) & (c["recommender"] == rec)]
     return None if hit.empty else hit.iloc[0]
 
@@ -33,9 +42,13 @@ def _fmt(row: pd.Series) -> str:
     return f"{row['mean_rating']:.3f} ± {row['mean_rating_ci']:.3f}"
 
 
-def findings(data: Data, study: Any) -> list[Finding]:
+def findings(data: Data, study: Any, readings: Readings) -> list[Finding]:
+    """Every finding: first the claims on TopPop, those that depend on the reading of
+    topics-dynamic (issue 23) in each reading ``out`` holds, side by side; then the rest,
+    which do not."""
     size = "quick mode (100 × 170 sizes; not the thesis's)" if study.quick else "thesis sizes"
-    out = [*_toppop_findings(data), _pushed_finding(data), _autorec_finding(data)]
+    out = _toppop_findings(data, readings)
+    out.append(_autorec_finding(data))
     out.append(_llorma_finding(data, study.quick))
     out += _correlation_findings(data)
     out.append(_diminishing_finding(data))
@@ -46,47 +59,101 @@ def findings(data: Data, study: Any) -> list[Finding]:
     ]
 
 
-def _toppop_findings(data: Data) -> list[Finding]:
-    out = []
-    claims = {
-        "topics-dynamic-v1": ("TopPop ≫ Random online on topics-dynamic", "Fig. 2.5"),
-        "topics-static-v1": ("TopPop ≈ Random online on topics-static", "Fig. 2.6"),
-    }
-    for env, (claim, fig) in claims.items():
-        t, r, o = (_cell(data, env, name) for name in ("toppop", "random", "oracle"))
-        if t is None or r is None:
-            continue
-        gap = t["mean_rating"] - r["mean_rating"]
-        share = gap / (o["mean_rating"] - r["mean_rating"]) if o is not None else np.nan
-        measured = (
-            f"mean rating over the run: TopPop {_fmt(t)}, Random {_fmt(r)}"
-            + (f", Oracle {_fmt(o)}" if o is not None else "")
-            + f"; TopPop − Random = {gap:+.3f} ({share:.0%} of Oracle − Random)"
-        )
-        separated = gap > t["mean_rating_ci"] + r["mean_rating_ci"]
-        if env == "topics-dynamic-v1":
-            ok = bool(separated and share >= FAR_SHARE) if np.isfinite(share) else None
-            expected = (
-                f"TopPop much higher than Random (here: gap ≥ {FAR_SHARE:.0%} of Oracle − "
-                "Random, CIs apart), although their offline nDCG is similar"
-            )
-        else:
-            ok = bool(abs(share) < NEAR_SHARE) if np.isfinite(share) else None
-            expected = f"TopPop ≈ Random (here: |gap| < {NEAR_SHARE:.0%} of Oracle − Random)"
-        out.append(Finding(claim, f"{SOURCE}, {fig}", expected, measured, ok))
-    return out
+def _toppop_findings(data: Data, readings: Readings) -> list[Finding]:
+    """The claims on TopPop: "≫ Random" on topics-dynamic in each reading stored (the
+    thesis text's is the study's own run), "TopPop ≈ Random" on topics-static (no
+    dynamics: the readings agree), "TopPop pushes topics" in each reading, then the spread
+    over initial states in each reading run."""
+    name = f"{READING_ENVIRONMENT}-reclab"  # RecLab's reading on the shared state
+    reclab = len(readings.cells) > 0 and name in set(readings.cells["environment"])
+    out = [_gap_finding(data.cells, READING_ENVIRONMENT, "thesis")]  # the study's own run
+    if reclab:
+        out.append(_gap_finding(readings.cells, name, "reclab"))
+    out.append(_static_finding(data.cells))
+    out.append(_reading(_pushed_finding(data.topics, READING_ENVIRONMENT), "thesis"))
+    if reclab:
+        static = data.topics.iloc[0:0]
+        if len(data.topics):
+            static = data.topics[data.topics["environment"] == "topics-static-v1"]
+        topics = pd.concat([readings.topics, static], ignore_index=True)
+        pushed = _pushed_finding(topics, name)
+        note = "; topics-static has no drift: its topic means are the same in both readings"
+        out.append(_reading(_amend(pushed, note if len(static) else ""), "reclab"))
+    states = set(readings.states["reading"]) if len(readings.states) else set()
+    out += [_spread_finding(readings.states, r) for r in READINGS if READING_TITLES[r] in states]
+    return [f for f in out if f is not None]
 
 
-def _pushed_finding(data: Data) -> Finding:
+def _reading(finding: Finding | None, reading: str) -> Finding | None:
+    """``finding`` with its reading at the end of the claim."""
+    if finding is None:
+        return None
+    claim = f"{finding.claim} ({READING_TITLES[reading]})"
+    return Finding(claim, finding.source, finding.expected, finding.measured, finding.reproduced)
+
+
+def _amend(finding: Finding, note: str) -> Finding:
+    measured = finding.measured + note
+    return Finding(finding.claim, finding.source, finding.expected, measured, finding.reproduced)
+
+
+def _gap_finding(cells: pd.DataFrame, env: str, reading: str) -> Finding | None:
+    """Thesis Fig. 2.5: TopPop far above Random on topics-dynamic (experiment ``env``)."""
+    claim = "TopPop ≫ Random online on topics-dynamic"
+    expected = (
+        f"TopPop much higher than Random (here: gap ≥ {FAR_SHARE:.0%} of Oracle − "
+        "Random, CIs apart), although their offline nDCG is similar"
+    )
+    cell = _toppop_cells(cells, env)
+    if cell is None:
+        return None
+    measured, share, separated = cell
+    if reading != "thesis":
+        measured += f" (runs/{env}: reclab_compat = true, same initial state as the thesis's)"
+    ok = bool(separated and share >= FAR_SHARE) if np.isfinite(share) else None
+    return _reading(Finding(claim, f"{SOURCE}, Fig. 2.5", expected, measured, ok), reading)
+
+
+def _static_finding(cells: pd.DataFrame) -> Finding | None:
+    """Thesis Fig. 2.6: TopPop ≈ Random on topics-static."""
+    claim = "TopPop ≈ Random online on topics-static"
+    expected = f"TopPop ≈ Random (here: |gap| < {NEAR_SHARE:.0%} of Oracle − Random)"
+    cell = _toppop_cells(cells, "topics-static-v1")
+    if cell is None:
+        return None
+    measured, share, _ = cell
+    ok = bool(abs(share) < NEAR_SHARE) if np.isfinite(share) else None
+    return Finding(claim, f"{SOURCE}, Fig. 2.6", expected, measured, ok)
+
+
+def _toppop_cells(cells: pd.DataFrame, env: str) -> tuple[str, float, bool] | None:
+    """TopPop, Random (and Oracle) in ``env``: the measured text, TopPop − Random as a
+    share of Oracle − Random, and whether their CIs are apart; None if not run."""
+    t, r, o = (_cell(cells, env, name) for name in ("toppop", "random", "oracle"))
+    if t is None or r is None:
+        return None
+    gap = t["mean_rating"] - r["mean_rating"]
+    share = gap / (o["mean_rating"] - r["mean_rating"]) if o is not None else np.nan
+    measured = (
+        f"mean rating over the run: TopPop {_fmt(t)}, Random {_fmt(r)}"
+        + (f", Oracle {_fmt(o)}" if o is not None else "")
+        + f"; TopPop − Random = {gap:+.3f} ({share:.0%} of Oracle − Random)"
+    )
+    separated = bool(gap > t["mean_rating_ci"] + r["mean_rating_ci"])
+    return measured, share, separated
+
+
+def _pushed_finding(t: pd.DataFrame, dynamic: str) -> Finding:
+    """Thesis Fig. 2.7: TopPop (trial 0) pushes topics above 4.5 on topics-dynamic
+    (experiment ``dynamic``), not on topics-static."""
     claim = "TopPop pushes topics: mean affinity of the pushed topics rises above 4.5"
     source = f"{SOURCE}, Fig. 2.7"
     expected = "on topics-dynamic two topics > 4.5 after 100k recommendations; static ≈ 3"
-    t = data.topics
-    if t.empty or "topics-dynamic-v1" not in set(t["environment"]):
+    if t.empty or dynamic not in set(t["environment"]):
         return Finding(claim, source, expected, "TopPop on topics-dynamic not run", None)
     parts = []
     counts = {}
-    for env in ("topics-dynamic-v1", "topics-static-v1"):
+    for env in (dynamic, "topics-static-v1"):
         part = t[t["environment"] == env]
         if part.empty:
             continue
@@ -98,8 +165,35 @@ def _pushed_finding(data: Data) -> Finding:
             f"{part['step'].max()} steps {last.min():.2f}–{last.max():.2f}, "
             f"{counts[env]} topic(s) > {PUSHED}"
         )
-    ok = counts["topics-dynamic-v1"] >= 1 and counts.get("topics-static-v1", 0) == 0
+    ok = counts[dynamic] >= 1 and counts.get("topics-static-v1", 0) == 0
     return Finding(claim, source, expected, "; ".join(parts), ok)
+
+
+def _spread_finding(states: pd.DataFrame, reading: str) -> Finding:
+    """Issue 23 item 4: do TopPop's lead over Random (≥ :data:`FAR_SHARE` of Oracle −
+    Random) and its pushed topics (≥ 1 above 4.5) hold from every initial state, or only
+    from some? The thesis shows one (RecLab's initial seed 0)."""
+    claim = f"TopPop ≫ Random and pushes a topic above {PUSHED} from every initial state"
+    source = f"{SOURCE}, Figs. 2.5, 2.7; issue 23"
+    expected = (
+        f"the thesis shows one initial state (gap ≥ {FAR_SHARE:.0%} of Oracle − Random, "
+        f"two topics > {PUSHED}); checked here from each of several initial states "
+        "(✗: from some at most)"
+    )
+    part = states[states["reading"] == READING_TITLES[reading]]
+    shares, pushed = part["share"].to_numpy(float), part["pushed_topics"].to_numpy(int)
+    n = len(part)
+    far = int((shares >= FAR_SHARE).sum())
+    measured = (
+        f"{n} initial states (one trial each, {part['experiment'].iloc[0]}): TopPop − Random "
+        f"= {', '.join(f'{x:.0%}' for x in shares)} of Oracle − Random (mean "
+        f"{np.mean(shares):.0%}, min {np.min(shares):.0%}, max {np.max(shares):.0%}); "
+        f"≥ {FAR_SHARE:.0%} from {far}/{n}; topics > {PUSHED} per state "
+        f"{', '.join(map(str, pushed))} (two or more from {int((pushed >= 2).sum())}/{n}, "
+        f"none from {int((pushed == 0).sum())}/{n})"
+    )
+    ok = bool(np.isfinite(shares).all() and far == n and (pushed >= 1).all()) if n else None
+    return _reading(Finding(claim, source, expected, measured, ok), reading)
 
 
 def _autorec_finding(data: Data) -> Finding:
@@ -108,7 +202,7 @@ def _autorec_finding(data: Data) -> Finding:
     expected = "AutoRec among the best online despite a middling offline nDCG"
     parts, oks = [], []
     for env in ("topics-dynamic-v1", "topics-static-v1"):
-        a = _cell(data, env, "autorec")
+        a = _cell(data.cells, env, "autorec")
         if a is None:
             continue
         n = int((data.cells["environment"] == env).sum())
@@ -127,7 +221,7 @@ def _llorma_finding(data: Data, quick: bool) -> Finding:
     source = f"{SOURCE} (text on Fig. 2.5)"
     expected = f"nDCG@20 = {LLORMA_THESIS_NDCG} (vs lower 5-fold CV nDCG on 80k)"
     rec = data.llorma
-    cv = _cell(data, "topics-dynamic-v1", "llorma")
+    cv = _cell(data.cells, "topics-dynamic-v1", "llorma")
     if rec is None or cv is None:
         return Finding(claim, source, expected, "LLORMA on topics-dynamic not run", None)
     measured = (

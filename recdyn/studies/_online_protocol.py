@@ -36,3 +36,14 @@ RECOMMENDERS = (
 )
 #: Trials per environment at thesis size.
 FULL_TRIALS = 10
+#: The two readings of the worlds where RecLab's code — which made the thesis's figures —
+#: differs from the thesis's text (issue 23): ``"thesis"`` follows the text (recdyn's
+#: default worlds), ``"reclab"`` the code (``reclab_compat=True``: drift while the
+#: initial data are generated, RecLab's drift rule). See
+#: :class:`recdyn.environments.base.Environment`.
+READINGS = ("thesis", "reclab")
+#: The recommenders the reading-dependent claims compare (TopPop against Random, as a
+#: share of Oracle − Random).
+READING_RECOMMENDERS = ("random", "toppop", "oracle")
+#: Thesis Fig. 2.7: the mean affinity (over users) above which a topic counts as pushed.
+PUSHED = 4.5

@@ -28,6 +28,13 @@ tail overlaps the others' work; ``backend="ray"`` spreads them over a cluster. S
 Krauth et al., "Do offline metrics predict online performance in recommender systems?"
 (2020) = thesis chapter 2 §2.6.
 
+Two claims depend on how the worlds read the thesis where RecLab's code, which made its
+figures, differs from its text (issue 23): "TopPop ≫ Random on topics-dynamic" and "TopPop
+pushes topics". ``readings`` reports them in both readings, side by side — recdyn's
+default worlds follow the text; ``reclab_compat=True`` the code (drift while the initial
+data are generated) — and over several initial states, with a few cheap experiments on
+topics-dynamic beside the study's (:mod:`recdyn.studies._online_readings`).
+
 "Retraining every step" means ``partial_fit`` on the step's new ratings after every step:
 exact incremental updates for the neighbourhood models, TopPop, EASE and SLIM (their
 statistics are updated and the model re-solved), a full refit for Bayes MF (MCMC), and a
@@ -47,7 +54,13 @@ from typing import Annotated, Any
 from recdyn.constraints import Interval, MappingOf, Names
 from recdyn.errors import InvalidParameterError
 from recdyn.experiments.spec import dump_toml
-from recdyn.studies._online_protocol import ENVIRONMENTS, FULL_TRIALS, RECOMMENDERS
+from recdyn.studies._online_protocol import ENVIRONMENTS, FULL_TRIALS, READINGS, RECOMMENDERS
+from recdyn.studies._online_readings import (
+    READING_ENVIRONMENT,
+    describe,
+    reading_runs,
+    reading_spec,
+)
 from recdyn.studies.base import RunOptions, Study, StudyResult
 
 #: Thesis ch. 2 (digest §2.7): until 200k ratings; latent-score and beta-rank 1k → 2k.
@@ -141,6 +154,12 @@ class OfflineVsOnlineStudy(Study):
         more trials than a finished one keeps its tasks and runs only the new ones.
     steps : online steps of every environment; default the thesis's (500 on the topics
         environments, 531 on the latent ones, 50 on latent-score and beta-rank), quick 50.
+    readings : the readings of topics-dynamic whose experiments run beside the study's
+        (Random, TopPop and Oracle only, no tuning), for the claims that depend on them
+        ("TopPop ≫ Random", "TopPop pushes topics"): ``thesis`` (the text; its shared
+        initial state is the study's own run) over one initial state per trial, ``reclab``
+        (RecLab's code, ``reclab_compat=True``) on the shared initial state and over one
+        per trial; ``none``: neither (the thesis text's rows only).
     """
 
     name = "offline-vs-online"
@@ -157,6 +176,7 @@ class OfflineVsOnlineStudy(Study):
             MappingOf(ENVIRONMENTS, Interval(Integral, 1, None)),
         ] = None,
         steps: Annotated[int | None, None, Interval(Integral, 1, None)] = None,
+        readings: Annotated[tuple[str, ...] | None, None, Names(READINGS)] = READINGS,
         **inherited: Any,
     ) -> None:
         if isinstance(trials, Mapping):
@@ -218,37 +238,47 @@ class OfflineVsOnlineStudy(Study):
             },
         }
 
-    def write_spec(self, preset: str, out: Path) -> Path:
-        path = out / "specs" / f"{preset}.toml"
+    def experiments(self) -> dict[str, tuple[dict[str, Any], str]]:
+        """Every experiment of the study: its name (the directory ``OUT/runs/<name>`` and
+        the spec file ``OUT/specs/<name>.toml``) → (spec data, what it is): one per
+        environment, then those of the readings (:mod:`recdyn.studies._online_readings`)."""
+        out = {p: (self.spec_data(p), f"thesis §2.6 on {p}") for p in self.environments}
+        for run in reading_runs(self):
+            out[run.name] = (reading_spec(self, run), f"issue 23: {describe(run)}")
+        return out
+
+    def write_spec(self, name: str, out: Path) -> Path:
+        data, what = self.experiments()[name]
+        path = out / "specs" / f"{name}.toml"
         path.parent.mkdir(parents=True, exist_ok=True)
         mode = "quick" if self.quick else "full (thesis sizes)"
         head = (
-            f"# recdyn study offline-vs-online, {mode}: thesis §2.6 on {preset}.\n"
-            f"#   recdyn run {path.name} --out runs/{preset}\n"
+            f"# recdyn study offline-vs-online, {mode}: {what}.\n"
+            f"#   recdyn run {path.name} --out runs/{name}\n"
         )
-        path.write_text(head + dump_toml(self.spec_data(preset)), encoding="utf-8")
+        path.write_text(head + dump_toml(data), encoding="utf-8")
         return path
 
     # ------------------------------------------------------------------ running
     def execute(self, out: Path, options: RunOptions) -> None:
-        """Every environment's experiment on one pool (:func:`~recdyn.experiments.
+        """Every experiment (:meth:`experiments`) on one pool (:func:`~recdyn.experiments.
         run_experiments`): one environment's slow tail overlaps the next one's work; each
-        keeps its own directory ``out/runs/<env>``, resumable and extendable."""
+        keeps its own directory ``out/runs/<name>``, resumable and extendable."""
         from recdyn.experiments import load_spec, make_plan, run_experiments
 
         out.mkdir(parents=True, exist_ok=True)
         show = options.console is not None and options.progress
         say = options.console.print if show else (lambda *a, **k: None)
         plans = {}
-        for preset in self.environments:
-            plans[preset] = make_plan(load_spec(self.spec_data(preset)))
-            _check_nothing_dropped(out / "runs" / preset, plans[preset])
-        for preset, plan in plans.items():
-            self.write_spec(preset, out)
-            say(f"[bold]{preset}[/]: {plan.describe()}")
+        for name, (data, _) in self.experiments().items():
+            plans[name] = make_plan(load_spec(data))
+            _check_nothing_dropped(out / "runs" / name, plans[name], _environment_of(name))
+        for name, plan in plans.items():
+            self.write_spec(name, out)
+            say(f"[bold]{name}[/]: {plan.describe()}")
         start = time.perf_counter()
         results = run_experiments(
-            [(plan, out / "runs" / preset) for preset, plan in plans.items()],
+            [(plan, out / "runs" / name) for name, plan in plans.items()],
             backend=options.backend,
             workers=options.workers,
             address=options.address,
@@ -256,47 +286,61 @@ class OfflineVsOnlineStudy(Study):
             progress=options.progress,
             console=options.console,
         )
-        for preset, res in zip(plans, results):
+        for name, res in zip(plans, results):
             say(
-                f"{preset}: {res.completed} tasks run, {res.skipped} already done, "
+                f"{name}: {res.completed} tasks run, {res.skipped} already done, "
                 f"{len(res.failed)} failed"
             )
-        say(f"all environments: {time.perf_counter() - start:.0f} s")
-        failed = [(preset, res) for preset, res in zip(plans, results) if res.failed]
+        say(f"all experiments: {time.perf_counter() - start:.0f} s")
+        failed = [(name, res) for name, res in zip(plans, results) if res.failed]
         if failed:
-            preset, res = failed[0]
+            name, res = failed[0]
             raise InvalidParameterError(
-                f"{len(res.failed)} tasks of {preset} failed; first: "
+                f"{len(res.failed)} tasks of {name} failed; first: "
                 f"{next(iter(res.failed.values()))}. Re-run to retry them."
             )
 
     def analyse(self, out: Path) -> StudyResult:
-        """Each environment with the trials every recommender has finished, so an
+        """Each experiment with the trials every recommender has finished, so an
         environment that another process is still growing is reported as far as it has
-        come (its trial count is read from its directory, not from ``trials``)."""
-        from recdyn.experiments import load_spec, make_plan, read_manifest
+        come (its trial count is read from its directory, not from ``trials``). A
+        reading's experiment that ``out`` does not hold (a run with fewer ``readings``)
+        is left out of the report; an environment's is an error."""
         from recdyn.studies import _online_analysis as analysis
 
-        plans = {}
+        plans, reading_plans = {}, {}
         for preset in self.environments:
-            root = out / "runs" / preset
-            if not (root / "manifest.json").exists():
-                raise InvalidParameterError(
-                    f"{root} holds no results; run the study on {preset} first"
-                )
-            manifest = read_manifest(root)
-            data = self.spec_data(preset)
-            data["experiment"]["trials"] = manifest["spec"]["experiment"]["trials"]
-            plans[preset] = plan = make_plan(load_spec(data))
-            if plan.spec_hash != manifest["spec_hash"]:
-                raise InvalidParameterError(
-                    f"{root} holds another study than this one (other quick, seed or "
-                    "recommenders); report it with the options it was run with"
-                )
-        return analysis.analyse(out, plans, self)
+            plans[preset] = self._stored_plan(out, preset, self.spec_data(preset))
+        for run in reading_runs(self):
+            if (out / "runs" / run.name / "manifest.json").exists():
+                reading_plans[run] = self._stored_plan(out, run.name, reading_spec(self, run))
+        return analysis.analyse(out, plans, self, reading_plans)
+
+    def _stored_plan(self, out: Path, name: str, data: dict[str, Any]) -> Any:
+        """The plan of experiment ``name`` with the trials ``out/runs/<name>`` was run with;
+        an error if it holds no results or another study's."""
+        from recdyn.experiments import load_spec, make_plan, read_manifest
+
+        root = out / "runs" / name
+        if not (root / "manifest.json").exists():
+            raise InvalidParameterError(f"{root} holds no results; run the study on {name} first")
+        manifest = read_manifest(root)
+        data["experiment"]["trials"] = manifest["spec"]["experiment"]["trials"]
+        plan = make_plan(load_spec(data))
+        if plan.spec_hash != manifest["spec_hash"]:
+            raise InvalidParameterError(
+                f"{root} holds another study than this one (other quick, seed or "
+                "recommenders); report it with the options it was run with"
+            )
+        return plan
 
 
-def _check_nothing_dropped(root: Path, plan: Any) -> None:
+def _environment_of(name: str) -> str:
+    """The environment whose ``--trials`` sets experiment ``name``'s trials."""
+    return name if name in ENVIRONMENTS else READING_ENVIRONMENT
+
+
+def _check_nothing_dropped(root: Path, plan: Any, environment: str) -> None:
     """Refuse a plan that would leave finished tasks of ``root`` out of the report (fewer
     trials or recommenders than ran): the experiment store would archive their files.
     Finished means a task file on disk, as the store counts it (the manifest may lag)."""
@@ -312,7 +356,7 @@ def _check_nothing_dropped(root: Path, plan: Any) -> None:
     raise InvalidParameterError(
         f"{root} holds {len(dropped)} finished tasks this study leaves out ({trials} "
         f"trials; recommenders {', '.join(names)}); ask for at least those trials "
-        f"(--trials {root.name}={trials}) and recommenders, or use another --out"
+        f"(--trials {environment}={trials}) and recommenders, or use another --out"
     )
 
 

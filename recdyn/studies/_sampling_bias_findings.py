@@ -1,12 +1,18 @@
 """Findings of the ``sampling-bias`` study: the claims of thesis §2.5 against the fits
 and differences of the offline metrics measured on the three datasets, with the
-thresholds of each verdict stated in the finding."""
+thresholds of each verdict stated in the finding.
+
+Every claim involves a biased dataset, so each is judged once per reading with the same
+criteria — the thesis's text, then RecLab's code (issue 23) — and the claim says which:
+"… (thesis text)", "… (RecLab code)".
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from recdyn.studies._sampling_bias_protocol import READINGS
 from recdyn.studies.result import Finding
 
 SOURCE = "thesis §2.5"
@@ -42,12 +48,30 @@ def _shift(claim: str, source: str, expected: str, diff: pd.Series, sign: int) -
 
 
 def findings(
+    wide: dict[str, dict[str, pd.DataFrame]],
+    fits: dict[str, dict[str, dict[str, dict[str, float]]]],
+    held: dict[str, pd.DataFrame],
+    folds: int,
+) -> list[Finding]:
+    """The claims of thesis §2.5, each judged in every reading of ``wide`` (reading →
+    metric → recommender × dataset-key table; ``fits`` and ``held`` keyed alike), the
+    readings' rows of one claim next to each other."""
+    judged = [_judged(wide[r], fits[r], held[r], folds) for r in wide]
+    return [
+        Finding(f"{f.claim} ({READINGS[reading]})", f.source, f.expected, f.measured, f.reproduced)
+        for row in zip(*judged)
+        for reading, f in zip(wide, row)
+    ]
+
+
+def _judged(
     wide: dict[str, pd.DataFrame],
     fits: dict[str, dict[str, dict[str, float]]],
     held: pd.DataFrame,
     folds: int,
 ) -> list[Finding]:
-    """The claims of thesis §2.5 against the measured numbers (thresholds in the text)."""
+    """The claims of thesis §2.5 against the numbers of one reading (thresholds in the
+    text)."""
     out = []
     names = {"ml100k-init": "ML-100K-INIT", "ml100k-init-flip": "ML-100K-INIT-FLIP"}
     for metric, fig in (("nDCG@20", "Fig. 2.3"), ("RMSE", "Fig. 2.4")):

@@ -17,19 +17,26 @@ Protocol (Krauth 2022, §2.5; RecLab ``experiments/sampling``)
 4. Held-out check: each model is trained on a whole dataset and evaluated on one shared
    uniform sample of pairs of the same environment that is in none of the three datasets.
 
+Two readings (issue 23): ``readings=("thesis", "reclab")`` evaluates the biased datasets as
+the thesis's text defines them and as RecLab's code drew them (``biased_sampling="reclab"``:
+the rating term normalised per user, FLIP as ``1 − pdf``, pairs rated afresh; see
+:mod:`recdyn.studies._sampling_bias_protocol`). UNIFORM-INIT, its tuning and its CV are
+shared; each reading has its own biased datasets, CV units and held-out set (uniform pairs
+in none of *that reading's* datasets). Thesis-reading units keep the keys and payloads of a
+thesis-only run, so either run reuses the other's units.
+
 Units of work — a (recommender, configuration, fold) of the grid search, a (recommender,
 dataset, fold) evaluation, a (recommender, dataset) held-out fit — run on the engine
-(``backend="local"`` or ``"ray"``) as :class:`~recdyn.engine.Call`\\ s of :func:`run_unit`;
-each finished unit is stored in ``units/`` (:class:`~recdyn.engine.UnitStore`, with a hash
-of its arguments) so a rerun skips it and ``report`` reads them without running anything.
+(``backend="local"`` or ``"ray"``) as :class:`~recdyn.engine.Call`\\ s of :func:`run_unit`
+(:mod:`recdyn.studies._sampling_bias_units`); each finished unit is stored in ``units/``
+(:class:`~recdyn.engine.UnitStore`, with a hash of its arguments) so a rerun skips it and
+``report`` reads them without running anything.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from contextlib import ExitStack
-from functools import lru_cache
 from numbers import Integral
 from pathlib import Path
 from typing import Annotated, Any
@@ -41,8 +48,15 @@ from recdyn.constraints import Interval, Names
 from recdyn.engine import Call, DirectoryLock, UnitRunner, UnitStore
 from recdyn.errors import InvalidParameterError, RecdynError
 from recdyn.studies import _sampling_bias_analysis as analysis
-from recdyn.studies._sampling_bias_protocol import DATASETS, LABELS, PRESET
-from recdyn.studies._sampling_bias_protocol import dataset as _dataset
+from recdyn.studies._sampling_bias_protocol import (
+    BIASED,
+    DATASETS,
+    LABELS,
+    PRESET,
+    READINGS,
+    unit_tag,
+)
+from recdyn.studies._sampling_bias_units import heldout_pairs, run_unit
 from recdyn.studies.base import RunOptions, Study, StudyResult
 
 RECOMMENDERS = tuple(LABELS)
@@ -96,6 +110,8 @@ class SamplingBiasStudy(Study):
     recommenders : only these recommenders (default: the 11 of thesis §2.4).
     folds : k of the k-fold cross-validation (default 5, as the thesis).
     heldout_size : pairs in the held-out uniform set (default: as many as a dataset).
+    readings : the readings of the biased datasets evaluated: ``"thesis"`` (the thesis's
+        text) and/or ``"reclab"`` (RecLab's code); reported side by side.
     """
 
     name = "sampling-bias"
@@ -106,8 +122,10 @@ class SamplingBiasStudy(Study):
         recommenders: Annotated[tuple[str, ...], Names(RECOMMENDERS)] = RECOMMENDERS,
         folds: Annotated[int, Interval(Integral, 2, 20)] = 5,
         heldout_size: Annotated[int | None, None, Interval(Integral, 100, None)] = None,
+        readings: Annotated[tuple[str, ...], Names(tuple(READINGS))] = tuple(READINGS),
         **inherited: Any,
     ) -> None:
+        self.readings = tuple(r for r in READINGS if r in readings)  # in the report's order
         self.overrides = dict(QUICK_OVERRIDES) if self.quick else {}
         if heldout_size is None:  # as many pairs as a dataset
             self.heldout_size = self.overrides.get("n_initial_ratings", 100_000)
@@ -115,6 +133,8 @@ class SamplingBiasStudy(Study):
         self.grids = QUICK_GRIDS if self.quick else FULL_GRIDS
         #: (wall seconds, units computed, units reused) of the last execute, if any
         self.last_run: tuple[float, int, int] | None = None
+        #: reading → (units missing, units) for the readings :meth:`analyse` left out
+        self.incomplete: dict[str, tuple[int, int]] = {}
 
     # ------------------------------------------------------------------ units
     def _base(self, rec: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -138,7 +158,15 @@ class SamplingBiasStudy(Study):
 
         return [{**fixed, **c} for c in expand_grid(make(rec, **fixed), grid)]
 
-    def _cv(self, rec: str, params: dict[str, Any], dataset: str, fold: int) -> dict[str, Any]:
+    @staticmethod
+    def _reading(reading: str) -> dict[str, Any]:
+        """The payload's reading: nothing for the thesis's (the payloads of a thesis-only
+        run), ``biased_sampling`` for another."""
+        return {} if reading == "thesis" else {"biased_sampling": reading}
+
+    def _cv(
+        self, rec: str, params: dict[str, Any], dataset: str, fold: int, reading: str = "thesis"
+    ) -> dict[str, Any]:
         return {
             "kind": "cv",
             **self._base(rec, params),
@@ -146,15 +174,19 @@ class SamplingBiasStudy(Study):
             "folds": self.folds,
             "fold": fold,
             "cv_seed": self.seed,
+            **self._reading(reading),
         }
 
-    def _heldout(self, rec: str, params: dict[str, Any], dataset: str) -> dict[str, Any]:
+    def _heldout(
+        self, rec: str, params: dict[str, Any], dataset: str, reading: str
+    ) -> dict[str, Any]:
         return {
             "kind": "heldout",
             **self._base(rec, params),
             "sampling": dataset,
             "heldout_size": self.heldout_size,
             "cv_seed": self.seed,
+            **self._reading(reading),
         }
 
     def tuning_units(self) -> dict[str, dict[str, Any]]:
@@ -169,7 +201,8 @@ class SamplingBiasStudy(Study):
 
     def choose(self, done: dict[str, Any]) -> None:
         """Set :attr:`best` (each recommender's configuration with the lowest mean CV
-        RMSE; recommenders whose tuning is incomplete are left out) and :attr:`cv_keys`."""
+        RMSE; recommenders whose tuning is incomplete are left out) and :attr:`cv_keys`
+        (``(recommender, unit tag)`` → the keys of its CV folds)."""
         self.best: dict[str, dict[str, Any]] = {}
         self.cv_keys: dict[tuple[str, str], list[str]] = {}
         for rec in self.recommenders:
@@ -188,17 +221,40 @@ class SamplingBiasStudy(Study):
             # the uniform CV of the chosen configuration is its tuning run
             self.cv_keys[(rec, "uniform")] = keys[best]
 
-    def evaluation_units(self) -> dict[str, dict[str, Any]]:
-        """With :attr:`best` chosen: the CV folds on each dataset and the held-out fits."""
+    def shared_units(self) -> dict[str, dict[str, Any]]:
+        """With :attr:`best` chosen: UNIFORM-INIT's CV folds, shared by the readings (a
+        tuned recommender's is its chosen configuration's tuning run: no unit here)."""
+        units = {}
+        for rec, params in self.best.items():
+            keys = [f"cv--{rec}--uniform--f{f}" for f in range(self.folds)]
+            for f, key in enumerate(self.cv_keys.setdefault((rec, "uniform"), keys)):
+                if key.startswith("cv--"):
+                    units[key] = self._cv(rec, params, "uniform", f)
+        return units
+
+    def reading_units(self, reading: str) -> dict[str, dict[str, Any]]:
+        """With :attr:`best` chosen: the CV folds on the biased datasets of ``reading`` and
+        the held-out fits on its held-out set (one per training dataset)."""
         units = {}
         for rec, params in self.best.items():
             for ds in DATASETS:
-                if (rec, ds) not in self.cv_keys:
-                    self.cv_keys[(rec, ds)] = []
-                    for f in range(self.folds):
-                        units[key := f"cv--{rec}--{ds}--f{f}"] = self._cv(rec, params, ds, f)
-                        self.cv_keys[(rec, ds)].append(key)
-                units[f"heldout--{rec}--{ds}"] = self._heldout(rec, params, ds)
+                if ds != "uniform":
+                    tag = unit_tag(ds, reading)
+                    keys = self.cv_keys[(rec, tag)] = [
+                        f"cv--{rec}--{tag}--f{f}" for f in range(self.folds)
+                    ]
+                    for f, key in enumerate(keys):
+                        units[key] = self._cv(rec, params, ds, f, reading)
+                key = f"heldout--{rec}--{unit_tag(ds, reading)}"
+                units[key] = self._heldout(rec, params, ds, reading)
+        return units
+
+    def evaluation_units(self) -> dict[str, dict[str, Any]]:
+        """With :attr:`best` chosen: :meth:`shared_units` and every reading's
+        :meth:`reading_units`."""
+        units = self.shared_units()
+        for reading in self.readings:
+            units.update(self.reading_units(reading))
         return units
 
     # ------------------------------------------------------------------ run
@@ -207,7 +263,9 @@ class SamplingBiasStudy(Study):
         unit stored in ``out/units`` as it ends."""
         start = time.perf_counter()
         tune = self.tuning_units()
-        n_eval = len(self.recommenders) * (len(DATASETS) * (self.folds + 1))
+        # UNIFORM-INIT's CV once; per reading the biased CVs and three held-out fits
+        per_reading = len(BIASED) * self.folds + len(DATASETS)
+        n_eval = len(self.recommenders) * (self.folds + len(self.readings) * per_reading)
         with ExitStack() as stack:
             stack.enter_context(DirectoryLock(out))
             bar = progress_bar(
@@ -245,13 +303,29 @@ class SamplingBiasStudy(Study):
             )
 
     def analyse(self, out: Path) -> StudyResult:
-        """The tables, figures and findings from the units stored in ``out/units``."""
+        """The tables, figures and findings from the units stored in ``out/units``: every
+        reading whose units are all stored (one that is not is left out and named on the
+        page, in :attr:`incomplete`); a recdyn error when the tuning, UNIFORM-INIT's CV or
+        every reading is missing a unit."""
         store = UnitStore(out / "units")
         tune = self.tuning_units()
         done = _stored(store, tune, out)
         self.choose(done)
-        done.update(_stored(store, self.evaluation_units(), out))
-        return analysis.analyse(self, out, tune, done)
+        done.update(_stored(store, self.shared_units(), out))
+        self.incomplete = {}
+        reported = []
+        for reading in self.readings:
+            units = self.reading_units(reading)
+            loaded = {key: store.load(key, kwargs) for key, kwargs in units.items()}
+            missing = sum(result is None for result in loaded.values())
+            if missing:
+                self.incomplete[reading] = (missing, len(units))
+            else:
+                done.update(loaded)
+                reported.append(reading)
+        if not reported:
+            _stored(store, self.evaluation_units(), out)  # raises, naming a missing unit
+        return analysis.analyse(self, out, tune, done, tuple(reported))
 
 
 def _stored(store: UnitStore, units: dict[str, dict[str, Any]], out: Path) -> dict[str, Any]:
@@ -262,105 +336,22 @@ def _stored(store: UnitStore, units: dict[str, dict[str, Any]], out: Path) -> di
         raise InvalidParameterError(
             f"{out} holds no result for {len(missing)} unit(s) of this study (first: "
             f"{missing[0]}); run it with the same options first (quick, seed, recommenders, "
-            "folds, heldout_size)"
+            "folds, heldout_size, readings)"
         )
     return done
 
 
 def _calls(units: dict[str, dict[str, Any]]) -> dict[str, Call]:
     """The units (key → keyword arguments of :func:`run_unit`) as engine calls."""
-    return {key: Call(f"{__name__}:run_unit", kwargs) for key, kwargs in units.items()}
+    return {key: Call(f"{run_unit.__module__}:run_unit", kwargs) for key, kwargs in units.items()}
 
 
-# ---------------------------------------------------------------------- worker side
-@lru_cache(maxsize=2)
-def heldout_pairs(preset: str, overrides: str, env_seed: int, size: int):
-    """A uniform sample of ``size`` pairs of the environment that are in none of the three
-    datasets, with noisy observed ratings (the same observation model as the datasets)."""
-    from recdyn import seeding
-    from recdyn.interactions import STEP_DTYPE, Interactions
-
-    env, _ = _dataset(preset, overrides, "uniform", env_seed)
-    taken = np.concatenate(
-        [
-            data.user.astype(np.int64) * env.n_items + data.item
-            for data in (_dataset(preset, overrides, s, env_seed)[1] for s in DATASETS)
-        ]
-    )
-    free = np.setdiff1d(np.arange(env.n_users * env.n_items), taken, assume_unique=False)
-    if size > len(free):
-        raise InvalidParameterError(
-            f"heldout_size must be at most {len(free)} (the pairs in none of the datasets); "
-            f"got {size}"
-        )
-    rng = seeding.generator(env_seed, "sampling-bias", "heldout")
-    flat = np.sort(rng.choice(free, size=size, replace=False))
-    users, items = np.divmod(flat, env.n_items)
-    ratings = env.observe(users, items, rng)
-    return Interactions(users, items, ratings, np.zeros(size, STEP_DTYPE))
-
-
-def run_unit(
-    *,
-    kind: str,
-    preset: str,
-    overrides: dict[str, Any],
-    env_seed: int,
-    recommender: str,
-    params: dict[str, Any],
-    metrics: list[str],
-    sampling: str,
-    cv_seed: int,
-    folds: int = 5,
-    fold: int = 0,
-    heldout_size: int = 0,
-) -> dict[str, Any]:
-    """One unit of work (runs in a worker): ``kind="cv"`` fits on all folds of the dataset
-    ``sampling`` but ``fold`` and evaluates on it (:func:`~recdyn.evaluation.
-    cross_validation.run_fold`: the same folds and per-fold model seeds for every
-    configuration); ``kind="heldout"`` fits on the whole dataset and evaluates on
-    :func:`heldout_pairs`. Returns the metrics, ``fit_seconds`` and ``seconds``."""
-    from recdyn import seeding
-    from recdyn.evaluation import evaluate, kfold_assignment
-    from recdyn.evaluation.cross_validation import FoldJob, run_fold
-    from recdyn.recommenders import make
-
-    start = time.perf_counter()
-    key = json.dumps(overrides, sort_keys=True)
-    env, data = _dataset(preset, key, sampling, env_seed)
-    rec = make(recommender)
-    if kind == "cv":
-        assignment = kfold_assignment(len(data), folds, cv_seed)
-        job = FoldJob(
-            rec,
-            data,
-            assignment,
-            env.n_users,
-            env.n_items,
-            tuple(metrics),
-            cv_seed,
-            env,
-            configs=[params],
-        )
-        row = run_fold(job, 0, fold)
-        row.pop("config", None)
-    elif kind == "heldout":
-        test = heldout_pairs(preset, key, env_seed, heldout_size)
-        rec = rec.clone(**params)
-        if "seed" in rec.get_params() and rec.get_params()["seed"] is None:
-            derived = seeding.derive(cv_seed, "recommender", "heldout")
-            rec.set_params(seed=int(derived.generate_state(1, np.uint32)[0]))
-        if rec.requires_environment:
-            rec.attach(env)
-        t = time.perf_counter()
-        rec.fit(data, env.n_users, env.n_items)
-        row = {"fit_seconds": time.perf_counter() - t, "n_train": len(data), "n_test": len(test)}
-        row.update(evaluate(rec, data, test, metrics))
-    else:
-        raise InvalidParameterError(f"kind must be 'cv' or 'heldout'; got {kind!r}")
-    row = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
-    row["seconds"] = time.perf_counter() - start
-    return row
-
-
-__all__ = ["DATASETS", "LABELS", "RECOMMENDERS", "SamplingBiasStudy", "run_unit"]
+__all__ = [
+    "DATASETS",
+    "LABELS",
+    "READINGS",
+    "RECOMMENDERS",
+    "SamplingBiasStudy",
+    "heldout_pairs",
+    "run_unit",
+]

@@ -16,6 +16,8 @@ USER_DTYPE = np.int32
 ITEM_DTYPE = np.int32
 RATING_DTYPE = np.float32
 STEP_DTYPE = np.int32
+#: float64: a joint propensity (arrival × policy) can be ≈ 1e-7 and its inverse a weight.
+PROPENSITY_DTYPE = np.float64
 COLUMNS = ("user", "item", "rating", "step", "propensity")
 
 
@@ -29,9 +31,12 @@ class Interactions:
         must be below ``2**31`` (remap larger ids first, e.g. with ``pandas.factorize``).
     rating : float32 array, finite.
     step : int32 array, the simulation step of each rating (0 = initial data).
-    propensity : float32 array or ``None``; the probability with which the policy showed
-        the item (needed by inverse-propensity weighting). ``NaN`` marks an unknown
-        propensity (e.g. initial data mixed with logged online data).
+    propensity : float64 array or ``None``; the probability that this pair was observed
+        at its step — in :func:`recdyn.simulate`, the user's arrival probability times the
+        policy's probability of showing the item (needed by inverse-propensity weighting,
+        :mod:`recdyn.debias`). ``NaN`` marks an unknown propensity (e.g. initial data
+        mixed with logged online data). Older logs stored it as float32; it is read as
+        float64.
 
     The arrays are made read-only, so an ``Interactions`` can be shared without copies.
     """
@@ -61,7 +66,7 @@ class Interactions:
             ),
             "propensity": None
             if propensity is None
-            else _column("propensity", propensity, RATING_DTYPE),
+            else _column("propensity", propensity, PROPENSITY_DTYPE),
         }
         for name, col in cols.items():
             if col is not None and len(col) != n:
@@ -220,7 +225,7 @@ def _check_integers(name: str, arr: np.ndarray, dtype: type) -> None:
 
 def _propensity_or_nan(part: Interactions) -> np.ndarray:
     if part.propensity is None:
-        return np.full(len(part), np.nan, RATING_DTYPE)
+        return np.full(len(part), np.nan, PROPENSITY_DTYPE)
     return part.propensity
 
 
@@ -234,7 +239,7 @@ class InteractionLog:
             "item": np.empty(capacity, ITEM_DTYPE),
             "rating": np.empty(capacity, RATING_DTYPE),
             "step": np.empty(capacity, STEP_DTYPE),
-            "propensity": np.empty(capacity, RATING_DTYPE),
+            "propensity": np.empty(capacity, PROPENSITY_DTYPE),
         }
         self._has_propensity = False
 

@@ -8,7 +8,16 @@ were created, on the worker that runs a task, or on how many tasks run at once::
     root ──┬─ "environment" ─┬─ "init"      initial state and initial ratings
            │                 └─ "dynamics"  online users, noise, preference changes
            ├─ "recommender"                 model initialisation, SGD order …
-           └─ "policy"                      exploration, tie-breaking
+           ├─ "policy"                      exploration, tie-breaking
+           ├─ "training"                    the shadow-uniform arm's pairs and their noise
+           │                                (``simulate(training="uniform")``, recdyn.shadow)
+           ├─ "heldout" ── "observe"/<step>  held-out pairs (recdyn.heldout); their noisy
+           │                                ratings at each evaluation (truth="observed")
+           └─ "metrics" ── <metric>/<step>  a sampling metric's draws at a step (e.g.
+                                            homogenization's users)
+
+A run creates only the streams its options use, so adding one leaves every other stream —
+and a default run's numbers — unchanged.
 
 This is what RecLab intended with its ``(init_seed, dynamics_seed)`` pair; an environment
 still accepts such a pair to keep the initial state fixed while the dynamics vary.

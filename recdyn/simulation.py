@@ -16,16 +16,18 @@ from recdyn import seeding
 from recdyn._json import json_params
 from recdyn._paths import check_output_dir
 from recdyn._progress import progress_bar
-from recdyn._validation import check_int
+from recdyn._validation import check_choice, check_int
 from recdyn.environments.base import Environment
 from recdyn.environments.presets import make as make_environment
 from recdyn.errors import CheckError, InvalidParameterError, NoEligibleUsersError
+from recdyn.heldout import HeldOut
 from recdyn.interactions import InteractionLog, Interactions
 from recdyn.metrics.online import DEFAULT_METRICS, OnlineMetric, StepContext, resolve
 from recdyn.policies.base import Policy
 from recdyn.policies.registry import make as make_policy
 from recdyn.recommenders.base import Recommender
 from recdyn.recommenders.registry import make as make_recommender
+from recdyn.shadow import TRAINING_MODES, UniformShadow
 
 #: The most steps one :func:`simulate` run takes (ten million: far beyond any study, and a
 #: count whose log still fits in memory at a few users per step).
@@ -38,17 +40,21 @@ _PREALLOCATED_RATINGS = 2**22
 class Trajectory:
     """The result of :func:`simulate`.
 
-    metrics : DataFrame, one row per step (``step`` 1..T) with a column per online metric,
+    metrics: DataFrame, one row per step (``step`` 1..T) with a column per online metric,
+        a ``heldout_<metric>`` column per held-out metric (NaN between evaluations),
         ``n_ratings`` (cumulative ratings held, initial data included) and ``seconds``.
     interactions : the full log — initial data (``step == 0``) and every online rating.
     recommender : the fitted recommender at the end of the run.
-    info : environment spec, recommender and policy parameters, seed, timings.
+    info : environment spec, recommender and policy parameters, seed, timings, training.
+    training : with ``training="uniform"``, the shadow ratings the recommender was trained
+        on after its initial fit (``None`` when it trained on ``interactions``).
     """
 
     metrics: pd.DataFrame
     interactions: Interactions
     recommender: Recommender
     info: dict[str, Any] = field(default_factory=dict)
+    training: Interactions | None = None
 
     def summary(self) -> pd.Series:
         """Mean of each metric over the run (plus the final cumulative rating count)."""
@@ -68,7 +74,8 @@ class Trajectory:
         return plot_metrics(self.metrics, path=path, metrics=metrics, title=self._title())
 
     def save(self, directory: str | Path) -> Path:
-        """Write ``metrics.parquet``, ``metrics.csv``, ``interactions.parquet``, ``info.json``.
+        """Write ``metrics.parquet``, ``metrics.csv``, ``interactions.parquet``, ``info.json``
+        (and ``training.parquet`` for a shadow-trained run).
 
         Raises :class:`InvalidParameterError` naming the path when ``directory`` cannot be
         written: ``""``, a file, a path under a file (checked first, see
@@ -81,6 +88,8 @@ class Trajectory:
             self.metrics.to_csv(out / "metrics.csv", index=False)
             self.interactions.to_pandas().to_parquet(out / "interactions.parquet", index=False)
             (out / "info.json").write_text(json.dumps(self.info, indent=2, default=str))
+            if self.training is not None:
+                self.training.to_pandas().to_parquet(out / "training.parquet", index=False)
         except OSError as err:
             raise InvalidParameterError(
                 f"cannot write the trajectory to {str(out)!r}: {err.strerror or err}"
@@ -104,17 +113,35 @@ def simulate(
     retrain_every: int = 1,
     metrics: Sequence[str | OnlineMetric] = DEFAULT_METRICS,
     exclude_rated: bool = True,
+    training: str = "feedback",
+    heldout: HeldOut | None = None,
     env_seed: Any = None,
     progress: bool = False,
     callback: Callable[[int, dict[str, float]], None] | None = None,
 ) -> Trajectory:
-    """Run the recommendation loop for ``steps`` steps and return its :class:`Trajectory`.
+    r"""Run the recommendation loop for ``steps`` steps and return its :class:`Trajectory`.
 
     Each step: the environment names its online users; the recommender scores all items
     for them; the policy picks a slate of ``k`` items (never an item the user already rated,
     when ``exclude_rated``); the environment returns the ratings; the online metrics are
     computed; every ``retrain_every`` steps the recommender's ``partial_fit`` receives the
     ratings since its last update (the thesis protocol retrains every step).
+
+    ``training="uniform"`` is the shadow-uniform arm of the thesis's Definition 1 (L1903):
+    the recommender trains instead on as many uniformly drawn, never-recommended pairs per
+    step, rated by the world without changing it (:mod:`recdyn.shadow`), while
+    recommendations, dynamics and online metrics still follow its scores. Two runs on the
+    same seed give the feedback effect :math:`M(R_t) - M(\hat R_t)` of any recommender in
+    any world::
+
+        fb = simulate("latent-static-v1", "mf-als", steps=300, seed=1, heldout=HeldOut())
+        un = simulate("latent-static-v1", "mf-als", steps=300, seed=1, heldout=HeldOut(),
+                      training="uniform")
+        effect = fb.metrics["heldout_rmse"] - un.metrics["heldout_rmse"]
+
+    ``heldout`` (a :class:`~recdyn.heldout.HeldOut`) holds out pairs that are never shown
+    nor trained on and evaluates the recommender on them every ``every`` steps (columns
+    ``heldout_<metric>``).
 
     Parameters
     ----------
@@ -126,13 +153,21 @@ def simulate(
     seed : root seed. The environment, recommender and policy get independent streams
         derived from it by name (see :mod:`recdyn.seeding`): same seed, same trajectory.
     k : slate size. retrain_every : steps between recommender updates.
-    metrics : names of online metrics (``recdyn.metrics.online_metrics``).
+    metrics : names of online metrics (``recdyn.metrics.online_metrics``) or instances
+        (each run uses a clone, so metrics that keep state start afresh).
+    exclude_rated : never show a user an item they already rated.
+    training : ``"feedback"`` (the ratings of its recommendations) or ``"uniform"`` (the
+        shadow arm, stream ``training``).
+    heldout : held-out pairs evaluated inside the loop (stream ``heldout``), or ``None``.
     env_seed : overrides the environment's seed, e.g. ``(0, trial)`` to share the initial
         state across trials while the dynamics differ (RecLab's protocol).
     progress : show a progress bar. callback : called as ``callback(step, row)``.
 
     Raises :class:`~recdyn.errors.CheckError` naming the recommender and the step when its
-    scores hold NaN or infinite values (e.g. a diverged fit).
+    scores hold NaN or infinite values (e.g. a diverged fit);
+    :class:`~recdyn.errors.InvalidParameterError` when more pairs are held out than the
+    world has, or when a user has fewer than ``k`` items that are neither held out nor
+    (with ``exclude_rated``) rated, so that a slate would have to show a held-out pair.
     """
     env = make_environment(env) if isinstance(env, str) else env
     if not isinstance(env, Environment):
@@ -146,7 +181,12 @@ def simulate(
     steps = check_int("steps", steps, low=0, high=MAX_STEPS)
     k = check_int("k", k, low=1)
     retrain_every = check_int("retrain_every", retrain_every, low=1)
-    metric_objs = resolve(metrics)
+    training = check_choice("training", training, TRAINING_MODES)
+    if heldout is not None and not isinstance(heldout, HeldOut):
+        raise InvalidParameterError(
+            f"heldout must be a recdyn.heldout.HeldOut or None, got {heldout!r}"
+        )
+    metric_objs = [m.clone() for m in resolve(metrics)]
     needs = frozenset().union(*(m.needs for m in metric_objs)) if metric_objs else frozenset()
     if "predictions" in needs and not rec.predicts_ratings:
         needs = needs - {"predictions"}
@@ -158,9 +198,12 @@ def simulate(
         raise InvalidParameterError(f"k must be in [1, n_items={env.n_items}], got {k}")
     if rec.requires_environment:
         rec.attach(env)
+    held = heldout.draw(env, initial, seed) if heldout is not None else None
+    shadow = UniformShadow(env, initial, held, seed) if training == "uniform" else None
     rec.fit(initial, env.n_users, env.n_items)
     log = InteractionLog(len(initial) + min(steps * env.users_per_step, _PREALLOCATED_RATINGS) + 1)
     log.append(initial)
+    shadow_log = InteractionLog(min(steps * env.users_per_step, _PREALLOCATED_RATINGS) + 1)
     setup_seconds = time.perf_counter() - t0
 
     rows: list[dict[str, float]] = []
@@ -178,20 +221,40 @@ def simulate(
                 raise _non_finite(scores, users, rec_label, t)
             rated = env.rated_mask(users) if exclude_rated or "rated_before" in needs else None
             truth = env.true_ratings(users) if "truth" in needs else None
-            sel = policy.select(scores, k, exclude=rated if exclude_rated else None, rng=policy_rng)
+            exclude = rated if exclude_rated else None
+            if held is not None:
+                hidden = held.mask(users, env.n_items)
+                exclude = hidden if exclude is None else exclude | hidden
+            sel = policy.select(scores, k, exclude=exclude, rng=policy_rng)
+            if held is not None:
+                _check_not_held_out(sel.slates, hidden, users, t)
+            if shadow is not None:
+                candidates = shadow.candidates(env, users, sel.slates)
+            arrival = env.online_probabilities() if sel.propensities is not None else None
             new = env.step(sel.slates, scores=np.take_along_axis(scores, sel.slates, axis=1))
             if sel.propensities is not None and len(new):
-                new = _with_propensities(new, users, sel)
+                new = _with_propensities(new, users, sel, arrival)
             preds = rec.predict(new.user, new.item) if "predictions" in needs and len(new) else None
-            ctx = StepContext(t, users, sel.slates, new, truth, rated, preds, env.n_items)
+            handles = (
+                env if "environment" in needs else None,
+                rec if "recommender" in needs else None,
+            )
+            ctx = StepContext(
+                t, users, sel.slates, new, truth, rated, preds, env.n_items, *handles, seed
+            )
             row: dict[str, float] = {"step": t}
             for m in metric_objs:
                 row[m.name] = m(ctx)
             log.append(new)
+            if shadow is not None:
+                new = shadow.keep(candidates, new, t)
+                shadow_log.append(new)
             pending.append(new)
             if t % retrain_every == 0 or t == steps:
                 rec.partial_fit(Interactions.concat(pending) if len(pending) > 1 else pending[0])
                 pending = []
+            if held is not None and held.due(t):
+                row.update(held.evaluate(rec, env, t, seed))
             row["n_ratings"] = len(log)
             row["seconds"] = time.perf_counter() - start
             rows.append(row)
@@ -203,7 +266,8 @@ def simulate(
         if bar is not None:
             bar[0].stop()
 
-    columns = ["step", *[m.name for m in metric_objs], "n_ratings", "seconds"]
+    heldout_columns = held.config.columns if held is not None else []
+    columns = ["step", *[m.name for m in metric_objs], *heldout_columns, "n_ratings", "seconds"]
     table = pd.DataFrame(rows, columns=columns)
     table["step"] = table["step"].astype(np.int64)
     table["n_ratings"] = table["n_ratings"].astype(np.int64)
@@ -215,9 +279,15 @@ def simulate(
         "steps": steps,
         "k": k,
         "retrain_every": retrain_every,
+        "training": training,
         "setup_seconds": setup_seconds,
     }
-    return Trajectory(table, log.to_interactions(), rec, info)
+    if shadow is not None:
+        info["training_shortfall"] = shadow.shortfall
+    if held is not None:
+        info["heldout"] = {"params": json_params(held.config.get_params()), "n_pairs": len(held)}
+    training_log = shadow_log.to_interactions() if shadow is not None else None
+    return Trajectory(table, log.to_interactions(), rec, info, training_log)
 
 
 def _prepare_recommender(recommender: Recommender | str, seed: Any) -> Recommender:
@@ -254,7 +324,33 @@ def _non_finite(scores: np.ndarray, users: np.ndarray, label: str, step: int) ->
     )
 
 
-def _with_propensities(new: Interactions, users: np.ndarray, sel: Any) -> Interactions:
+def _check_not_held_out(slates: np.ndarray, hidden: np.ndarray, users: np.ndarray, step: int):
+    """A policy shows excluded items only to a user with fewer than ``k`` allowed ones; a
+    held-out pair must never be shown, so that is an error naming the user and the step."""
+    shown = np.take_along_axis(hidden, slates, axis=1).any(axis=1)
+    if shown.any():
+        row = int(np.flatnonzero(shown)[0])
+        raise InvalidParameterError(
+            f"step {step}: user {int(users[row])} has fewer than k={slates.shape[1]} items "
+            f"that are neither held out ({int(hidden[row].sum())} items) nor rated, so a "
+            "slate would show a held-out pair; hold out fewer pairs (heldout n_pairs), use "
+            "a smaller k or fewer steps"
+        )
+
+
+def _with_propensities(
+    new: Interactions, users: np.ndarray, sel: Any, arrival: np.ndarray
+) -> Interactions:
+    """``new`` with the joint propensity of each rating (issue 17): the probability that
+    the pair was observed at this step, ``q = ρ_t(u) · π_t(i | u)`` — the user's arrival
+    probability (``Environment.online_probabilities``, aligned with ``users``) times the
+    policy's probability of showing the item (``sel.inclusion`` where the policy reports
+    one, e.g. softmax slates with ``k > 1``; else ``sel.propensities``, which are
+    inclusion probabilities). float64: ``q`` can be ≈ 1e-7. Deterministic policies
+    report no propensities, and their ratings are logged without any (a weighting or an
+    estimator that needs them then says so)."""
     row = np.searchsorted(users, new.user)
     pos = np.argmax(sel.slates[row] == new.item[:, None], axis=1)
-    return Interactions(new.user, new.item, new.rating, new.step, sel.propensities[row, pos])
+    policy = sel.propensities if sel.inclusion is None else sel.inclusion
+    joint = np.asarray(arrival, np.float64)[row] * policy[row, pos]
+    return Interactions(new.user, new.item, new.rating, new.step, joint)

@@ -9,10 +9,10 @@
 
 Each item is named ``<component>-<check>`` (``softmax-check_policy_propensities``) and a
 failure reads ``check_policy_propensities failed for softmax(temperature=0.5): …``.
-Environments, recommenders, policies and online metrics are recognised by their base
-class; :func:`component_checks` lists the checks of one component and
+Environments, recommenders, policies, online metrics and weightings are recognised by
+their base class; :func:`component_checks` lists the checks of one component and
 :func:`check_component` runs them (the same as ``check_environment``,
-``check_recommender``, ``check_policy`` or ``check_online_metric``).
+``check_recommender``, ``check_policy``, ``check_online_metric`` or ``check_weighting``).
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from recdyn.checking import check_name, describe, run_checks, same_params
+from recdyn.debias.base import Weighting
+from recdyn.debias.checker import weighting_checks
 from recdyn.environments.base import Environment
 from recdyn.environments.checker import environment_checks
 from recdyn.errors import InvalidParameterError
@@ -44,13 +46,14 @@ _KINDS: tuple[tuple[type, Callable[..., Iterator[Callable[[Any], None]]]], ...] 
     (Recommender, recommender_checks),
     (Policy, policy_checks),
     (OnlineMetric, online_metric_checks),
+    (Weighting, weighting_checks),
 )
 
 
 def component_checks(component: Any, **options: Any) -> Iterator[Callable[[Any], None]]:
-    """The checks of ``component`` (an environment, recommender, policy or online metric),
-    each called as ``check(component)``; ``options`` go to its kind's generator (e.g.
-    ``steps=`` for environments, ``k_values=`` for policies)."""
+    """The checks of ``component`` (an environment, recommender, policy, online metric or
+    weighting), each called as ``check(component)``; ``options`` go to its kind's
+    generator (e.g. ``steps=`` for environments, ``k_values=`` for policies)."""
     for base, checks in _KINDS:
         if isinstance(component, base):
             return checks(component, **options)

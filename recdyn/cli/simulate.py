@@ -67,6 +67,15 @@ def simulate_command(
     seed: Annotated[int, typer.Option(help="Root seed; same seed, same run.")] = 0,
     k: Annotated[int, typer.Option("--k", "-k", help="Slate size.")] = 1,
     retrain_every: Annotated[int, typer.Option(help="Steps between model updates.")] = 1,
+    training: Annotated[
+        str,
+        typer.Option(
+            metavar="MODE",
+            help="What the model trains on: feedback (the ratings of its recommendations) or "
+            "uniform (as many uniformly drawn, never-recommended pairs: the shadow arm of "
+            "the thesis's Definition 1; run both on one seed for the feedback effect).",
+        ),
+    ] = "feedback",
     metric: Annotated[
         list[str] | None,
         typer.Option(
@@ -123,6 +132,7 @@ def simulate_command(
             k=k,
             retrain_every=retrain_every,
             metrics=tuple(metric) if metric else DEFAULT_METRICS,
+            training=training,
         )
         traj = _simulate(environment, model, selector, f"{recommender} on {env}", quiet, kwargs)
 
@@ -136,7 +146,7 @@ def simulate_command(
             "param": hyper,
             "policy": policy,
             "policy_param": policy_params,
-            **{key: kwargs[key] for key in ("steps", "seed", "k", "retrain_every")},
+            **{key: kwargs[key] for key in ("steps", "seed", "k", "retrain_every", "training")},
             "metric": list(kwargs["metrics"]),
         }
         traj.save(out_dir)
@@ -184,7 +194,8 @@ def _print_summary(traj: Trajectory, out_dir: Path) -> None:
         highlight=False,
     )
     out.print(f"Wrote to [bold]{out_dir}[/bold]/:", highlight=False)
-    for name in OUTPUT_FILES:
+    shadow = ("training.parquet",) if traj.training is not None else ()
+    for name in (*OUTPUT_FILES, *shadow):
         out.print(f"  {out_dir / name}", markup=False, highlight=False)
 
 

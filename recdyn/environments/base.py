@@ -155,6 +155,37 @@ class Environment(Parametrized, ABC):
         self._require_online()
         return self._online.copy()
 
+    # -- arrival probabilities (issue 17): one method and its cache, kept together
+    def online_probabilities(self) -> np.ndarray:
+        """Probability (float64, aligned with :meth:`online_users`) with which each online
+        user was drawn to be online at this step: the arrival factor of the joint
+        propensity that :func:`recdyn.simulate` logs.
+
+        The users of a step are ``users_per_step`` drawn without replacement, with
+        probability proportional to their activity, among the users who have not rated
+        every item (:meth:`_select_online`). Uniform activity gives exactly
+        ``users_per_step / eligible users``; weighted activity (``powerlaw``,
+        ``lognormal``) gives the first-order inclusion probabilities of successive
+        sampling, exact while ``eligible × users_per_step ≤ 20,000`` and otherwise Rosén's
+        approximation (within 0.32 % relative where it is used): see
+        :func:`recdyn.environments.sampling.arrival_probabilities`. No random number is
+        drawn (the dynamics are untouched); the values are cached until the eligible set
+        changes. An environment that overrides ``_select_online`` overrides this too.
+        """
+        self._require_online()
+        eligible = self._n_rated < self._n_items
+        cached = getattr(self, "_arrival_cache", None)
+        if (
+            cached is None
+            or not np.array_equal(cached[0], self._log_activity)
+            or not np.array_equal(cached[1], eligible)
+        ):
+            logw = np.where(eligible, self._log_activity, -np.inf)
+            probs = sampling.arrival_probabilities(logw, self.users_per_step)
+            self._arrival_cache = (self._log_activity, eligible, probs)
+            cached = self._arrival_cache
+        return cached[2][self._online]
+
     def step(self, slates: Any, scores: Any = None) -> Interactions:
         """Show each online user a slate and return the ratings they give.
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from recdyn.inclusion import plackett_luce_inclusion, rosen_inclusion
+
 USER_DISTRIBUTIONS = ("uniform", "powerlaw", "lognormal")
 INITIAL_SAMPLINGS = ("uniform", "ml100k-init", "ml100k-init-flip")
 #: How the biased samplings weigh pairs: the thesis's text, or RecLab's code.
@@ -55,6 +57,39 @@ def weighted_sample_without_replacement(
         order = np.argpartition(-keys, size - 1)[:size]
         order = order[np.argsort(-keys[order], kind="stable")]
     return order[np.isfinite(keys[order])][:size]
+
+
+#: Largest ``eligible users × users_per_step`` whose arrival probabilities are computed
+#: exactly (≤ 0.5 s, once per change of the eligible set); above it, Rosén's approximation.
+EXACT_ARRIVAL_SIZE = 20_000
+
+
+def arrival_probabilities(log_weights: np.ndarray, size: int) -> np.ndarray:
+    r"""Probability that each user is among the ``size`` drawn by
+    :func:`weighted_sample_without_replacement` (``-inf``: never drawn, probability 0).
+
+    Exact where a closed form exists — equal weights: ``size / n_eligible``; ``size = 1``:
+    the normalised weights; ``size ≥ n_eligible``: 1 — and, for unequal weights, exact by
+    quadrature (:func:`recdyn.inclusion.plackett_luce_inclusion`, error ~1e-12) while
+    ``n_eligible × size ≤`` :data:`EXACT_ARRIVAL_SIZE`; above it Rosén's approximation
+    :math:`1 - e^{-\lambda_u \tau}` (:func:`recdyn.inclusion.rosen_inclusion`). Where it is
+    used, its largest relative error against the exact values, measured for the
+    ``powerlaw`` and ``lognormal`` activities at 350–2,000 users with 20–200 drawn, is
+    0.32 % (0.11 % at the default 1,000 users, 200 drawn); it grows for small populations
+    (1.3 % at 100 users), where the exact values are used instead.
+    """
+    lw = np.asarray(log_weights, dtype=np.float64)
+    eligible = np.isfinite(lw)
+    n = int(eligible.sum())
+    if size >= n:
+        return eligible.astype(np.float64)
+    if size == 1:
+        return plackett_luce_inclusion(lw, 1)
+    if np.ptp(lw[eligible]) == 0:
+        return np.where(eligible, size / n, 0.0)
+    if n * size <= EXACT_ARRIVAL_SIZE:
+        return plackett_luce_inclusion(lw, size)
+    return rosen_inclusion(lw, size)
 
 
 def initial_pairs(

@@ -28,7 +28,9 @@ from recdyn.metrics.online import OnlineMetric, StepContext
 __all__ = ["check_online_metric", "online_metric_checks", "simulated_step"]
 
 #: Context fields the loop fills only for metrics that declare them in ``needs``.
-OPTIONAL_FIELDS = frozenset({"truth", "rated_before", "predictions"})
+OPTIONAL_FIELDS = frozenset({"truth", "rated_before", "predictions", "environment", "recommender"})
+#: Of those, the run's objects (read-only handles): compared by their observable state.
+_HANDLES = ("environment", "recommender")
 _COLUMNS = ("user", "item", "rating", "step")
 
 
@@ -38,7 +40,8 @@ def simulated_step(
     """A :class:`StepContext` as the simulation loop builds it, every field filled:
     ``n_online`` users (sorted ids) shown ``k`` distinct items none of which they rated
     before, each rating one of them (half of the time); noise-free ratings in 1–5 and
-    predictions near the observed ratings."""
+    predictions near the observed ratings; a reset ``latent-static-v1`` world of the same
+    size and a TopPop fitted on its initial data as the run's environment and recommender."""
     rng = np.random.default_rng(seed)
     users = np.sort(rng.choice(n_users, size=n_online, replace=False)).astype(np.int64)
     truth = rng.uniform(1.0, 5.0, size=(n_online, n_items)).astype(np.float32)
@@ -52,7 +55,35 @@ def simulated_step(
     ratings = np.clip(np.round(truth[raters, items] + rng.normal(0, 0.5, len(raters))), 1, 5)
     new = Interactions(users[raters], items, ratings, step=np.full(len(raters), 3))
     predictions = (ratings + rng.normal(0, 0.7, len(raters))).astype(np.float32)
-    return StepContext(3, users, slates, new, truth, rated, predictions, n_items)
+    env, recommender = _world(seed, n_users, n_items, n_online)
+    return StepContext(
+        3, users, slates, new, truth, rated, predictions, n_items, env, recommender, seed
+    )
+
+
+def _world(seed: int, n_users: int, n_items: int, n_online: int) -> tuple[Any, Any]:
+    """A small reset environment and a recommender fitted on its initial data."""
+    from recdyn.environments.presets import make as make_environment
+    from recdyn.recommenders.registry import make as make_recommender
+
+    env = make_environment(
+        "latent-static-v1",
+        n_users=n_users,
+        n_items=n_items,
+        users_per_step=n_online,
+        n_initial_ratings=n_users * n_items // 4,
+    )
+    initial = env.reset(seed=seed)
+    return env, make_recommender("toppop").fit(initial, n_users, n_items)
+
+
+def _observable(handle: Any) -> list[np.ndarray]:
+    """What a metric could change in a run's environment or recommender: the step count,
+    rated pairs and true ratings of an environment, the scores of a recommender."""
+    if hasattr(handle, "rated_mask"):
+        every = np.arange(handle.n_users)
+        return [np.array(handle.step_index), handle.rated_mask(every), handle.true_ratings()]
+    return [handle.score(np.arange(handle.n_users_))]
 
 
 def _contexts(seed: int = 0) -> dict[str, StepContext]:
@@ -95,8 +126,8 @@ def _same(a: float, b: float) -> bool:
 @check
 def check_online_metric_interface(metric: OnlineMetric, **options: Any) -> None:
     """It is an :class:`OnlineMetric` whose ``needs`` is a set of names of optional
-    context fields (``truth``, ``rated_before``, ``predictions``): a misspelt name would
-    silently never be computed."""
+    context fields (``truth``, ``rated_before``, ``predictions``, ``environment``,
+    ``recommender``): a misspelt name would silently never be computed."""
     require(isinstance(metric, OnlineMetric), f"{metric!r} is not a recdyn OnlineMetric")
     needs = metric.needs
     require(isinstance(needs, (set, frozenset)), f"needs is a {type(needs).__name__}, not a set")
@@ -139,13 +170,16 @@ def check_online_metric_needs(metric: OnlineMetric, seed: int = 0) -> None:
 
 @check
 def check_online_metric_context_unchanged(metric: OnlineMetric, seed: int = 0) -> None:
-    """The metric does not write into the context (other metrics of the step read it)."""
+    """The metric does not write into the context (other metrics of the step read it),
+    nor changes the run's environment or recommender it may read."""
     for where, ctx in _contexts(seed).items():
         before = copy.deepcopy(ctx)
         metric(ctx)
         for f in dataclasses.fields(ctx):
             a, b = getattr(before, f.name), getattr(ctx, f.name)
-            if isinstance(a, Interactions):
+            if f.name in _HANDLES and a is not None and b is not None:
+                same = all(map(np.array_equal, _observable(a), _observable(b)))
+            elif isinstance(a, Interactions):
                 same = all(np.array_equal(getattr(a, c), getattr(b, c)) for c in _COLUMNS)
             elif isinstance(a, np.ndarray):
                 same = isinstance(b, np.ndarray) and np.array_equal(a, b)

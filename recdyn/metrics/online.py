@@ -27,7 +27,11 @@ class StepContext:
     new : the ratings received; truth : noise-free ratings ``[n_users, n_items]`` *before*
     the step (only when a metric needs it); rated_before : bool ``[n_users, n_items]`` of
     items already rated before the step; predictions : the recommender's predicted rating
-    of each new rating's item (``None`` if it does not predict ratings).
+    of each new rating's item (``None`` if it does not predict ratings); environment,
+    recommender : the world and the model of the run, *to read only* (their public
+    methods: ``true_ratings``, ``rated_mask``, ``score`` …; at the end of the step, before
+    retraining), for metrics that look beyond the online users; seed : the run's root seed,
+    from which a metric that samples derives a named stream (:mod:`recdyn.seeding`).
     """
 
     step: int
@@ -38,15 +42,20 @@ class StepContext:
     rated_before: np.ndarray | None = None
     predictions: np.ndarray | None = None
     n_items: int = 0
+    environment: Any = None
+    recommender: Any = None
+    seed: Any = None
 
 
 class OnlineMetric(Parametrized):
     """A per-step metric: ``value(ctx)`` maps a :class:`StepContext` to one number.
 
     ``needs`` lists the context fields beyond the basic ones that it reads (``truth``,
-    ``rated_before``, ``predictions``: the loop computes them only when a metric needs
-    them). Subclass it and register the class (``online_metrics.register("name",
-    "module:Class")``); :func:`metric_class` makes one from a function ``fn(ctx) -> float``.
+    ``rated_before``, ``predictions``, ``environment``, ``recommender``: the loop fills them
+    only when a metric needs them). ``simulate`` runs a clone of each metric, so a metric
+    may keep state across the steps of one run. Subclass it and register the class
+    (``online_metrics.register("name", "module:Class")``); :func:`metric_class` makes one
+    from a function ``fn(ctx) -> float``.
     """
 
     needs: ClassVar[frozenset[str]] = frozenset()
@@ -139,6 +148,12 @@ for _name, _cls in {
     "n_ratings": "NRatings",
 }.items():
     online_metrics.register(_name, f"{__name__}:{_cls}")
+online_metrics.register("homogenization", "recdyn.metrics.homogenization:Homogenization")
+online_metrics.register(
+    "homogenization_cumulative",
+    "recdyn.metrics.homogenization:Homogenization",
+    sets="cumulative",
+)
 
 DEFAULT_METRICS = ("mean_rating", "regret", "rmse")
 

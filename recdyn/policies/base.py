@@ -21,10 +21,15 @@ class Selection:
     slates : int64 ``[n_users, k]``, best first.
     propensities : float ``[n_users, k]`` — the probability that the policy shows each
         slate item — for stochastic policies; ``None`` for deterministic ones.
+    inclusion : float ``[n_users, k]`` or ``None`` — what :func:`recdyn.simulate` logs as
+        the policy's probability of showing each item, where ``propensities`` are not
+        inclusion probabilities (Plackett–Luce factors of softmax slates with ``k > 1``;
+        see :class:`~recdyn.policies.SoftmaxPolicy`); ``None``: ``propensities`` are.
     """
 
     slates: np.ndarray
     propensities: np.ndarray | None = None
+    inclusion: np.ndarray | None = None
 
 
 class Policy(Parametrized, ABC):

@@ -18,6 +18,7 @@ from recdyn._arrays import push_down, tie_groups
 from recdyn._validation import check_int
 from recdyn.constraints import Interval
 from recdyn.errors import InvalidParameterError
+from recdyn.inclusion import plackett_luce_inclusion
 from recdyn.policies.base import Policy, Selection, top_k
 
 _LOWEST = -np.finfo(np.float64).max
@@ -249,9 +250,28 @@ class SoftmaxPolicy(Policy):
     the probability of choosing the item at position ``j`` given the items above it. For
     ``k = 1`` (and for position 0 of any slate) this is exactly the probability that the item
     is shown, :math:`p_u(i)`; the product of a row is the probability of the ordered slate.
-    For ``k > 1`` it is **not** the probability that the item appears somewhere in the slate
-    (that inclusion probability of Plackett–Luce has no closed form); IPS estimators that
-    need it should use ``k = 1`` or :class:`EpsilonGreedyPolicy`.
+    For ``k > 1`` it is **not** the probability that the item appears somewhere in the slate.
+
+    **Inclusion probabilities** (``k > 1``). The exact :math:`\pi_{ui} = P(i \in
+    \text{slate})` has no closed form; :meth:`inclusion_probabilities` computes it by
+    quadrature (:func:`recdyn.inclusion.plackett_luce_inclusion`, error ~1e-12, cost
+    :math:`O(n\,k\,Q)` per user for a few hundred nodes :math:`Q`, ~0.4 s for 1,700 items
+    and ``k = 10``: for analysis and off-policy evaluation, too slow for every step of a
+    large world).
+    ``Selection.inclusion``, which :func:`recdyn.simulate` logs, is instead the
+    **conditional inclusion probability given the other items' keys** (priority
+    sampling: Duffield, Lund & Thorup 2007; Kool, van Hoof & Welling 2019, §4):
+
+    .. math:: \tilde\pi_{u,j} = P\big(g_{i_j} > \kappa \mid \text{the other keys}\big)
+              = 1 - \exp\!\big(-e^{(s_{u,i_j} - m_u)/T - \kappa}\big),
+
+    where :math:`g_i = (s_{ui} - m_u)/T + \text{Gumbel}` are the keys the slate was drawn
+    by and :math:`\kappa` the ``k+1``-th largest of them (for a shown item, the ``k``-th
+    largest of the others'). The partition that draws the slate yields it, it uses no
+    random number (the slates are unchanged), and :math:`1/\tilde\pi` is an **unbiased
+    estimate of** :math:`1/\pi`: :math:`E[\mathbb 1\{i \in S\}/\tilde\pi_i] = 1` for
+    every item, which is what inverse-propensity weights need (IPS, SNIPS, CAFL,
+    :mod:`recdyn.debias`). ``tests/test_propensities.py`` checks both against frequencies.
 
     A user with ``n < k`` allowed items gets them first (Plackett–Luce order) and then
     excluded items uniformly at random, whose factor is ``1 / (excluded items left)``.
@@ -306,11 +326,14 @@ class SoftmaxPolicy(Policy):
         n_allowed = allowed.sum(axis=1)
         gumbel = -np.log(rng.standard_exponential(size=logits.shape))
         key = logits + gumbel
+        kappa = np.full((n_users, 1), -np.inf)  # the k+1-th largest key
         if k == 1:
             slates = np.argmax(key, axis=1)[:, None]
         else:
-            if k < n_items:
-                slates = np.argpartition(-key, k - 1, axis=1)[:, :k]
+            if k < n_items:  # partitioning at k also yields κ (and the same top k)
+                part = np.argpartition(-key, k, axis=1)
+                slates = part[:, :k]
+                kappa = np.take_along_axis(key, part[:, k : k + 1], axis=1)
             else:
                 slates = np.tile(np.arange(n_items), (n_users, 1))
             order = np.argsort(-np.take_along_axis(key, slates, axis=1), axis=1, kind="stable")
@@ -319,7 +342,47 @@ class SoftmaxPolicy(Policy):
         if len(short):  # allowed items first, then excluded ones in uniform random order
             fill_key = np.where(allowed[short], key[short], gumbel[short])
             slates[short] = np.lexsort((-fill_key, ~allowed[short]), axis=1)[:, :k]
-        return Selection(slates, _plackett_luce_factors(logits, allowed, slates, n_allowed))
+        factors = _plackett_luce_factors(logits, allowed, slates, n_allowed)
+        if k == 1:
+            return Selection(slates, factors)
+        return Selection(slates, factors, _threshold_inclusion(logits, kappa, slates, n_allowed))
+
+    def inclusion_probabilities(
+        self, scores: np.ndarray, k: int = 1, exclude: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Exact probability that each item appears in a slate of ``k``: float
+        ``[n_users, n_items]``, rows summing to ``k`` (class docstring; a user with at most
+        ``k`` allowed items: 1 for them, ``(k - n) / n_excluded`` for the excluded)."""
+        logits = self._logits(np.asarray(scores), exclude)
+        n_items = logits.shape[1]
+        k = check_int("k", k, low=1, high=n_items)
+        allowed = np.isfinite(logits)
+        n_allowed = allowed.sum(axis=1)
+        out = plackett_luce_inclusion(logits, k)
+        short = np.flatnonzero(n_allowed <= k)
+        if len(short):
+            fill = _fill_propensity(n_allowed[short], k, n_items)[:, None]
+            out[short] = np.where(allowed[short], 1.0, fill)
+        return out
+
+
+def _threshold_inclusion(
+    logits: np.ndarray, kappa: np.ndarray, slates: np.ndarray, n_allowed: np.ndarray
+) -> np.ndarray:
+    """``P(key_i > κ | the other keys)`` for each slate item, ``κ`` (``[n_users, 1]``) the
+    ``k+1``-th largest key (SoftmaxPolicy's docstring); excluded fillers get their exact
+    inclusion probability ``(k - n_allowed) / n_excluded``."""
+    n_items = logits.shape[1]
+    k = slates.shape[1]
+    shown = np.take_along_axis(logits, slates, axis=1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        incl = -np.expm1(-np.exp(shown - kappa))
+    incl[~np.isfinite(kappa[:, 0])] = 1.0
+    filler = ~np.isfinite(shown)
+    if filler.any():
+        fill = _fill_propensity(n_allowed, k, n_items)[:, None]
+        incl = np.where(filler, np.broadcast_to(fill, incl.shape), incl)
+    return incl
 
 
 def _plackett_luce_factors(

@@ -10,13 +10,17 @@ import numpy as np
 from numba import njit
 
 from recdyn.constraints import InstanceOf, Interval, Options, Truthy
+from recdyn.debias import WeightingContext, WeightingSpec, resolve_weighting
 from recdyn.errors import InvalidParameterError
 from recdyn.interactions import Interactions
 from recdyn.recommenders.factors import BiasedFactorModel
 
-#: ``weighting`` maps everything the model is fitted on to one weight per rating.
-Weighting = Callable[[Interactions], np.ndarray] | str | None
+#: ``weighting`` maps everything the model is fitted on to one weight per rating: a
+#: registered :mod:`recdyn.debias` weighting (a name, ``{"name": …, **params}`` or an
+#: object), ``"inverse-propensity"``, a callable or ``None``.
+Weighting = Callable[[Interactions], np.ndarray] | str | dict | None
 WEIGHTINGS = ("inverse-propensity",)
+_DEBIAS = WeightingSpec()
 _CALLABLE = InstanceOf(
     Callable,  # type: ignore[arg-type]
     "a callable data -> weights (fixed weights w: weighting=lambda data: w)",
@@ -64,8 +68,15 @@ class ALSMatrixFactorization(BiasedFactorModel):
       included), so weights may change as the log grows: CAFL's :math:`W_{ui}` (thesis
       ch. 3, eq. 1) depends on the current step. Fixed weights ``w`` for one ``fit`` are
       ``weighting=lambda data: w``;
+    * a :mod:`recdyn.debias` weighting, named in plain data so that it fits a TOML spec
+      (``params = { weighting = "cafl" }``, ``weighting = { name = "clipped-ips", cap =
+      5.0 }``) or given as an object: ``naive``, ``ips``, ``clipped-ips``, ``snips``,
+      ``pop``, ``cafl`` (thesis Corollary 1), ``cafl-per-user``. It is called with the
+      world's size (``WeightingContext(n_users, n_items)``);
     * ``"inverse-propensity"``: :math:`w = 1/q` for ratings with a logged propensity
-      :math:`q > 0`, 1 for the others (e.g. the initial data);
+      :math:`q > 0`, 1 for the others (e.g. the initial data); ``"ips"`` is the same
+      weight for logged ratings, gives the initial data the mean weight and raises on
+      online ratings without a propensity;
     * ``None``: all weights 1.
 
     A zero weight is the same as leaving the rating out.
@@ -84,7 +95,8 @@ class ALSMatrixFactorization(BiasedFactorModel):
     partial_iters : iterations of ``partial_fit`` (default 2).
     partial_cg_steps : CG steps per system in ``partial_fit`` (default 3); ``None``: exact.
     init_std : standard deviation of the initial item factors (default 0.1).
-    weighting : ``None``, ``"inverse-propensity"`` or a callable; see above.
+    weighting : ``None``, a :mod:`recdyn.debias` weighting, ``"inverse-propensity"`` or a
+        callable; see above.
     clip : clip ``predict`` to the range of the training ratings (``score`` is unclipped).
     seed : int or None; only the initial item factors are random.
 
@@ -106,7 +118,7 @@ class ALSMatrixFactorization(BiasedFactorModel):
         n_iter: Annotated[int, Interval(Integral, 1, None)] = 15,
         partial_iters: Annotated[int, Interval(Integral, 0, None)] = 2,
         partial_cg_steps: Annotated[int | None, None, Interval(Integral, 1, None)] = 3,
-        weighting: Annotated[Weighting, None, Options(WEIGHTINGS), _CALLABLE] = None,
+        weighting: Annotated[Weighting, None, Options(WEIGHTINGS), _DEBIAS, _CALLABLE] = None,
         **inherited: Any,  # init_std, clip, seed: BiasedFactorModel's
     ) -> None:
         pass  # checked and stored by the base (recdyn.params.Parametrized)
@@ -133,6 +145,10 @@ class ALSMatrixFactorization(BiasedFactorModel):
                 return np.ones(len(data), np.float32)
             with np.errstate(divide="ignore", invalid="ignore"):
                 return np.where(np.isfinite(q) & (q > 0), 1.0 / q, 1.0).astype(np.float32)
+        if _DEBIAS.accepts(self.weighting):
+            weighting = resolve_weighting(self.weighting)
+            context = WeightingContext(self.n_users_, self.n_items_)
+            return weighting(data, context).astype(np.float32)
         w = np.asarray(self.weighting(data), dtype=np.float32)
         if w.shape != (len(data),) or not (np.isfinite(w).all() and (w >= 0).all()):
             raise InvalidParameterError(

@@ -234,6 +234,10 @@ def _llorma_finding(data: Data, quick: bool) -> Finding:
     return Finding(claim, source, expected, measured, ok)
 
 
+#: A rank correlation over fewer recommenders says little (n = 3: ρ = ±1 with p = 0.33).
+MIN_RECOMMENDERS_FOR_RHO = 5
+
+
 def _correlation_findings(data: Data) -> list[Finding]:
     out = []
     c = data.correlations
@@ -252,6 +256,9 @@ def _correlation_findings(data: Data) -> list[Finding]:
         )
         finite = part["rho"].dropna()
         ok = bool(len(finite) == len(part) and (sign * finite > 0).all()) if len(part) else None
+        if (part["n"] < MIN_RECOMMENDERS_FOR_RHO).any():
+            measured += f" [fewer than {MIN_RECOMMENDERS_FOR_RHO} recommenders: not judged]"
+            ok = None
         out.append(Finding(claim, f"{SOURCE}, Figs. 2.1, 2.8", expected, measured, ok))
     return out
 

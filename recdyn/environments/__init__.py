@@ -3,18 +3,28 @@
 from recdyn.environments.base import Environment
 from recdyn.environments.beta_rank import BetaRankEnvironment
 from recdyn.environments.checker import check_environment
+from recdyn.environments.fitted import FittedLatentEnvironment
+from recdyn.environments.fitting import FittedFactors, fit_factors
 from recdyn.environments.latent import LatentEnvironment
 from recdyn.environments.latent_score import LatentScoreEnvironment
+from recdyn.environments.pan_chaney import PanChaneyEnvironment
+from recdyn.environments.pan_chaney_split import PanChaneySplit, pan_chaney_split
 from recdyn.environments.presets import environments, make
 from recdyn.environments.topics import TopicsEnvironment
 
 __all__ = [
     "BetaRankEnvironment",
     "Environment",
+    "FittedFactors",
+    "FittedLatentEnvironment",
     "LatentEnvironment",
     "LatentScoreEnvironment",
+    "PanChaneyEnvironment",
+    "PanChaneySplit",
     "TopicsEnvironment",
     "check_environment",
     "environments",
+    "fit_factors",
     "make",
+    "pan_chaney_split",
 ]

@@ -123,3 +123,71 @@ environments.register(
     users_per_step=20,
     n_initial_ratings=1000,
 )
+
+# -- issue 17 item 6: the thesis's ch. 3 (CAFL) worlds
+_FITTED_ENV = "recdyn.environments.fitted:FittedLatentEnvironment"
+#: RecLab's ch. 3 registry (commit 3f5a8d7): one user online per step, no initial ratings,
+#: noise 0.5, no dynamics — the configuration behind the thesis's Figs. 3.2–3.4.
+_CAFL = dict(users_per_step=1, n_initial_ratings=0)
+
+environments.register(
+    "ml100k-v1",
+    _FITTED_ENV,
+    summary="Biased MF (d=100) fitted to ML-100K; static, 1 user per step, no initial "
+    "ratings (thesis §3.4, L1936–1941).",
+    dataset="ml-100k",
+    n_users=943,
+    n_items=1682,
+    latent_dim=100,
+    noise=0.5,
+    **_CAFL,
+)
+environments.register(
+    "ml-latest-small-v1",
+    _FITTED_ENV,
+    summary="Biased MF (d=100) fitted to ml-latest-small (2016 edition, ratings 0.5–5); "
+    "as ml100k-v1.",
+    dataset="ml-latest-small",
+    n_users=671,
+    n_items=9066,
+    latent_dim=100,
+    noise=0.5,
+    **_CAFL,
+)
+environments.register(
+    "lastfm-2k-v1",
+    _FITTED_ENV,
+    summary="Biased MF (d=100) fitted to Last.fm 2K, play counts mapped to 1–5 by log "
+    "quantiles; as ml100k-v1.",
+    dataset="lastfm-2k",
+    n_users=1892,
+    n_items=17632,
+    latent_dim=100,
+    noise=0.5,
+    **_CAFL,
+)
+environments.register(
+    "beta-rank-cafl-v1",
+    "recdyn.environments.beta_rank:BetaRankEnvironment",
+    summary="beta-rank at the thesis's ch. 3 (CAFL) size: 1000×1700, 1 user per step, no "
+    "initial ratings (RecLab registry).",
+    n_users=1000,
+    n_items=1700,
+    n_topics=19,
+    utility_sd=1e-5,
+    known_mean=0.98,
+    position_decay=0.8,
+    rating_scale=20.0,
+    **_CAFL,
+)
+environments.register(
+    "pan-chaney-v1",
+    "recdyn.environments.pan_chaney:PanChaneyEnvironment",
+    summary="Table 3.1's benchmark (Pan et al. after Chaney et al.): 3000×1000 Dirichlet "
+    "topics, Beta' ratings, 0/10/1 choice from a ranking (thesis L2036–2113).",
+    n_users=3000,
+    n_items=1000,
+    users_per_step=3000,
+    n_initial_ratings=0,
+    n_topics=19,
+)

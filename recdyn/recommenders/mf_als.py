@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from numbers import Integral, Real
 from typing import Annotated, Any
 
 import numpy as np
 from numba import njit
 
-from recdyn.constraints import InstanceOf, Interval, Options, Truthy
-from recdyn.debias import WeightingContext, WeightingSpec, resolve_weighting
-from recdyn.errors import InvalidParameterError
+from recdyn.constraints import Interval, Truthy
 from recdyn.interactions import Interactions
 from recdyn.recommenders.factors import BiasedFactorModel
-
-#: ``weighting`` maps everything the model is fitted on to one weight per rating: a
-#: registered :mod:`recdyn.debias` weighting (a name, ``{"name": …, **params}`` or an
-#: object), ``"inverse-propensity"``, a callable or ``None``.
-Weighting = Callable[[Interactions], np.ndarray] | str | dict | None
-WEIGHTINGS = ("inverse-propensity",)
-_DEBIAS = WeightingSpec()
-_CALLABLE = InstanceOf(
-    Callable,  # type: ignore[arg-type]
-    "a callable data -> weights (fixed weights w: weighting=lambda data: w)",
-)
+from recdyn.recommenders.weighting import WeightingParam, rating_weights
 
 
 class ALSMatrixFactorization(BiasedFactorModel):
@@ -62,22 +49,10 @@ class ALSMatrixFactorization(BiasedFactorModel):
     rating (as ``Interactions.to_csr``).
 
     **Weights.** ``weighting`` gives each rating a weight :math:`w_{ui} \ge 0` (default 1):
-
-    * a callable ``weighting(data) -> array[len(data)]``, called at every ``fit`` and
-      ``partial_fit`` on *all* the data seen so far (``data.step`` and ``data.propensity``
-      included), so weights may change as the log grows: CAFL's :math:`W_{ui}` (thesis
-      ch. 3, eq. 1) depends on the current step. Fixed weights ``w`` for one ``fit`` are
-      ``weighting=lambda data: w``;
-    * a :mod:`recdyn.debias` weighting, named in plain data so that it fits a TOML spec
-      (``params = { weighting = "cafl" }``, ``weighting = { name = "clipped-ips", cap =
-      5.0 }``) or given as an object: ``naive``, ``ips``, ``clipped-ips``, ``snips``,
-      ``pop``, ``cafl`` (thesis Corollary 1), ``cafl-per-user``. It is called with the
-      world's size (``WeightingContext(n_users, n_items)``);
-    * ``"inverse-propensity"``: :math:`w = 1/q` for ratings with a logged propensity
-      :math:`q > 0`, 1 for the others (e.g. the initial data); ``"ips"`` is the same
-      weight for logged ratings, gives the initial data the mean weight and raises on
-      online ratings without a propensity;
-    * ``None``: all weights 1.
+    ``None``, a :mod:`recdyn.debias` weighting by name (``"cafl"``), mapping
+    (``{"name": "clipped-ips", "cap": 5.0}``) or object, ``"inverse-propensity"`` or a
+    callable ``data -> weights`` (:mod:`recdyn.recommenders.weighting` says what each
+    does), evaluated at every ``fit`` and ``partial_fit`` on all the data seen so far.
 
     A zero weight is the same as leaving the rating out.
 
@@ -118,7 +93,7 @@ class ALSMatrixFactorization(BiasedFactorModel):
         n_iter: Annotated[int, Interval(Integral, 1, None)] = 15,
         partial_iters: Annotated[int, Interval(Integral, 0, None)] = 2,
         partial_cg_steps: Annotated[int | None, None, Interval(Integral, 1, None)] = 3,
-        weighting: Annotated[Weighting, None, Options(WEIGHTINGS), _DEBIAS, _CALLABLE] = None,
+        weighting: WeightingParam = None,
         **inherited: Any,  # init_std, clip, seed: BiasedFactorModel's
     ) -> None:
         pass  # checked and stored by the base (recdyn.params.Parametrized)
@@ -137,26 +112,7 @@ class ALSMatrixFactorization(BiasedFactorModel):
         self._sweep(self._log.to_interactions(), self.partial_iters, self.partial_cg_steps)
 
     def _weights(self, data: Interactions) -> np.ndarray:
-        if self.weighting is None:
-            return np.ones(len(data), np.float32)
-        if self.weighting == "inverse-propensity":
-            q = data.propensity
-            if q is None:
-                return np.ones(len(data), np.float32)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                return np.where(np.isfinite(q) & (q > 0), 1.0 / q, 1.0).astype(np.float32)
-        if _DEBIAS.accepts(self.weighting):
-            weighting = resolve_weighting(self.weighting)
-            context = WeightingContext(self.n_users_, self.n_items_)
-            return weighting(data, context).astype(np.float32)
-        w = np.asarray(self.weighting(data), dtype=np.float32)
-        if w.shape != (len(data),) or not (np.isfinite(w).all() and (w >= 0).all()):
-            raise InvalidParameterError(
-                f"weighting must return {len(data)} finite non-negative weights (one per "
-                f"rating of the data it is given); got shape {w.shape}"
-                + ("" if w.shape != (len(data),) else " with negative or non-finite values")
-            )
-        return w
+        return rating_weights(self.weighting, data, self.n_users_, self.n_items_, np.float32)
 
     def _sweep(self, data: Interactions, iters: int, cg_steps: int | None) -> None:
         w = self._weights(data)

@@ -37,5 +37,8 @@ for _name, _entry in {
     "llorma": "neural.llorma:LLORMA",
     "mult-vae": "neural.vae:MultVAE",
     "mult-dae": "neural.vae:MultDAE",
+    "gmf": "neural.gmf:GMF",
+    # hierarchical Poisson factorisation through hpfrec (pip install "recdyn[hpf]")
+    "hpf": "hpf:HierarchicalPoissonFactorization",
 }.items():
     recommenders.register(_name, f"{_PACKAGE}.{_entry}")

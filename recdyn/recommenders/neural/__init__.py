@@ -16,6 +16,7 @@ from typing import Any
 _MODELS: dict[str, str] = {
     "AutoRec": "autorec",
     "CFNADE": "cfnade",
+    "GMF": "gmf",
     "LLORMA": "llorma",
     "MultDAE": "vae",
     "MultVAE": "vae",

@@ -145,6 +145,22 @@ class Interactions:
             self.user[mask], self.item[mask], self.rating[mask], self.step[mask], prop
         )
 
+    def with_propensity(self, propensity: Any) -> Interactions:
+        """The same ratings with ``propensity`` as their propensity column. The other
+        columns are shared, not copied or checked again (they are read-only and were
+        checked when this record was built): ``simulate`` calls this at every step."""
+        q = _column("propensity", propensity, PROPENSITY_DTYPE)
+        if len(q) != len(self):
+            raise InvalidParameterError(
+                f"propensity must have one value per rating ({len(self)}), got {len(q)}"
+            )
+        q.flags.writeable = False
+        out = object.__new__(Interactions)
+        for name in COLUMNS[:-1]:
+            object.__setattr__(out, name, getattr(self, name))
+        object.__setattr__(out, "propensity", q)
+        return out
+
     def to_csr(self, n_users: int, n_items: int, values: np.ndarray | None = None) -> sp.csr_array:
         """The ``n_users × n_items`` CSR matrix of ratings (or of ``values``).
 

@@ -350,7 +350,9 @@ def _with_propensities(
     report no propensities, and their ratings are logged without any (a weighting or an
     estimator that needs them then says so)."""
     row = np.searchsorted(users, new.user)
-    pos = np.argmax(sel.slates[row] == new.item[:, None], axis=1)
     policy = sel.propensities if sel.inclusion is None else sel.inclusion
-    joint = np.asarray(arrival, np.float64)[row] * policy[row, pos]
-    return Interactions(new.user, new.item, new.rating, new.step, joint)
+    if sel.slates.shape[1] == 1:
+        shown = policy[row, 0]
+    else:
+        shown = policy[row, np.argmax(sel.slates[row] == new.item[:, None], axis=1)]
+    return new.with_propensity(np.asarray(arrival, np.float64)[row] * shown)

@@ -348,6 +348,7 @@ def test_a_table_column_has_one_number_of_decimals(page):
     assert fmt_column([0.95, 0.0012, float("nan")]) == ["0.9500", "0.0012", "—"]
     assert fmt_column([3, 40]) == ["3", "40"]
     assert fmt_column([0.08, 1e-9]) == ["0.08000", "<0.00001"]
+    assert fmt_column([0.08, -1e-9]) == ["0.08000", ">-0.00001"]
     summary = page.split('id="summary"')[1].split("</table>")[0]
     columns: dict[int, set[int]] = {}
     for row in re.findall(r"<tr>(.*?)</tr>", summary, flags=re.S):

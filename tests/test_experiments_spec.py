@@ -50,6 +50,33 @@ def _set(spec: dict, path: str, value) -> dict:
     return spec
 
 
+#: Malformed thesis ch. 3 options (training, held-out pairs, metric tables).
+HOMOGENIZATION = {"name": "homogenization"}
+CH3_ERRORS = [
+    ("experiment.training", "shadow", ["experiment.training", "'feedback' or 'uniform'"]),
+    ("experiment.heldout", {"n_pairs": 0}, ["heldout.n_pairs", "greater than or equal to 1"]),
+    ("experiment.heldout", {"evry": 5}, ["experiment.heldout.evry", "Did you mean 'every'?"]),
+    ("experiment.heldout", {"metrics": ["recall@10"]}, ["experiment.heldout", "ranking"]),
+    (
+        "experiment.heldout",
+        {"n_pairs": 5000},
+        ["experiment.heldout.n_pairs", "5,000 pairs exceed", "60 users × 80 items − 600"],
+    ),
+    (
+        "experiment.metrics",
+        ["regret", {**HOMOGENIZATION, "params": {"evry": 5}}],
+        ["experiment.metrics[1].params.evry", "'every'?"],
+    ),
+    ("experiment.metrics", [{"name": "homogenizaton"}], ["metrics[0].name", "'homogenization'"]),
+    ("experiment.metrics", [{"name": "regret", "parms": {}}], ["metrics[0].parms", "name, params"]),
+    (
+        "experiment.metrics",
+        ["homogenization", HOMOGENIZATION],
+        ["experiment.metrics[1]", "already experiment.metrics[0]"],
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("path", "value", "expected"),
     [
@@ -70,6 +97,7 @@ def _set(spec: dict, path: str, value) -> dict:
         ("tuning.metric", "rmsee", ["tuning.metric", "unknown metric"]),
         ("tuning.grid", {"ease": {"lam": [1.0]}}, ["tuning.grid.ease", "Valid: toppop, mf-sgd"]),
         ("tuning.grid", {"mf-sgd": {"reg": []}}, ["tuning.grid.mf-sgd.reg", "empty list"]),
+        *CH3_ERRORS,
     ],
 )  # fmt: skip
 def test_malformed_specs_name_the_offending_key(quick, path, value, expected):
@@ -197,3 +225,80 @@ def test_seed_name_shares_initial_state_and_dynamics_between_environments():
     np.testing.assert_array_equal(data[0].rating, data[1].rating)
     np.testing.assert_array_equal(envs[0].state["preference"], envs[1].state["preference"])
     assert not np.array_equal(envs[0].state["preference"], envs[2].state["preference"])
+
+
+# ---------------------------------------------------------------- thesis ch. 3 options
+@pytest.fixture
+def sweep() -> dict:
+    return parse_toml((EXAMPLES / "feedback-sweep.toml").read_text())
+
+
+def test_feedback_sweep_example_sweeps_weighting_temperature_and_world(sweep):
+    plan = make_plan(load_spec(EXAMPLES / "feedback-sweep.toml"))
+    assert len(plan.tasks) == 2 * 2 * 3 * 2  # worlds × weightings × temperatures × trials
+    assert {t.policy for t in plan.tasks} == {
+        f"softmax(temperature={x})" for x in ("0.5", "1.0", "2.0")
+    }
+    assert {t.training for t in plan.tasks} == {"feedback"}
+    heldout = plan.tasks[0].heldout
+    assert heldout == {
+        "n_pairs": 1000,
+        "every": 20,
+        "metrics": ["rmse", "ndcg@20"],
+        "truth": "true",
+    }
+    weightings = {canonical(t.params["weighting"]) for t in plan.tasks}
+    assert weightings == {'"naive"', '{"held_out":1000,"name":"cafl"}'}
+    assert plan.tasks[0].metrics[1] == {
+        "name": "homogenization",
+        "params": {"every": 20, "max_users": 100},
+    }
+
+
+def canonical(value) -> str:
+    from recdyn.experiments.canonical import canonical_json
+
+    return canonical_json(value)
+
+
+def test_training_and_heldout_are_part_of_a_task_id_only_when_set(quick):
+    base = make_plan(load_spec(quick))
+    explicit = make_plan(load_spec(_set(quick, "experiment.training", "feedback")))
+    assert explicit.spec_hash == base.spec_hash  # older specs keep their hash and ids
+    assert [t.task_id for t in explicit.tasks] == [t.task_id for t in base.tasks]
+    assert "training" not in base.spec.canonical()["experiment"]
+    uniform = make_plan(load_spec(_set(quick, "experiment.training", "uniform")))
+    held = make_plan(load_spec(_set(quick, "experiment.heldout", {"every": 5})))
+    more = make_plan(load_spec(_set(quick, "experiment.heldout", {"every": 10})))
+    ids = [{t.task_id for t in p.tasks} for p in (base, uniform, held, more)]
+    for i in range(4):
+        for j in range(i):
+            assert not ids[i] & ids[j]
+    # seeds are derived by name: the uniform arm of a cell shares the feedback arm's seeds
+    assert [t.seed.spawn_key for t in uniform.tasks] == [t.seed.spawn_key for t in base.tasks]
+    assert uniform.tasks[0].training == "uniform" and held.tasks[0].heldout["every"] == 5
+
+
+def test_uniform_training_refuses_weightings_that_need_propensities(sweep):
+    spec = _set(sweep, "experiment.training", "uniform")
+    with pytest.raises(SpecError, match=r"recommenders\[0\]\.grid\.weighting\[1\]: weighting"):
+        load_spec(spec)
+    spec["recommenders"][0]["grid"] = {"weighting": ["naive", "pop"]}
+    assert len(make_plan(load_spec(spec)).tasks) == 24  # no propensity needed: valid
+
+
+def test_a_task_runs_the_uniform_arm_with_heldout_pairs_and_metric_params(quick):
+    from recdyn.experiments import run_task
+
+    spec = _set(quick, "experiment.training", "uniform")
+    spec = _set(spec, "experiment.heldout", {"n_pairs": 300, "every": 5})
+    spec = _set(
+        spec, "experiment.metrics",
+        ["mean_rating", {"name": "homogenization", "params": {"every": 4, "max_users": 20}}],
+    )  # fmt: skip
+    spec["tuning"] = None
+    task = make_plan(load_spec(spec)).tasks[-1]
+    table = run_task(task).table
+    assert table["heldout_rmse"].notna().sum() == task.steps // 5
+    assert table["homogenization"].notna().sum() == task.steps // 4
+    assert table["heldout_ndcg@20"].dropna().between(0, 1).all()

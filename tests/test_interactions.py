@@ -84,3 +84,15 @@ def test_log_grows_and_matches_concat():
     assert len(log) == 30
     np.testing.assert_array_equal(out.rating, ref.rating)
     assert out.propensity is None
+
+
+def test_with_propensity_shares_columns_and_checks_the_new_one():
+    data = make(4, step=2)
+    q = [0.5, 0.25, 1e-7, 1.0]
+    out = data.with_propensity(q)
+    assert out.user is data.user and out.rating is data.rating and out.step is data.step
+    assert out.propensity.dtype == np.float64 and not out.propensity.flags.writeable
+    np.testing.assert_array_equal(out.propensity, q)
+    assert data.propensity is None
+    with pytest.raises(InvalidParameterError, match="one value per rating"):
+        data.with_propensity([0.5])

@@ -101,6 +101,10 @@ class Task:
     env_dynamics: np.random.SeedSequence = field(repr=False)
     tuning: TuningJob | None = None
     imports: tuple[str, ...] = ()
+    #: what the recommender trains on: "feedback" or "uniform" (the shadow arm)
+    training: str = "feedback"
+    #: keyword arguments of :class:`recdyn.heldout.HeldOut`, or ``None``: no held-out pairs
+    heldout: dict[str, Any] | None = None
 
     @property
     def params_json(self) -> str:
@@ -163,11 +167,17 @@ def make_plan(spec: ExperimentSpec | str | Any) -> Plan:
         "steps": exp.steps,
         "k": exp.k,
         "retrain_every": exp.retrain_every,
-        "metrics": list(exp.metrics),
+        "metrics": exp.metric_keys(),
         "save_interactions": exp.save_interactions,
         "initial_state": exp.initial_state,
         "imports": list(imports),
     }
+    heldout = exp.heldout.kwargs() if exp.heldout is not None else None
+    # thesis ch. 3 options: in a task's id only when set (older ids stay as they were)
+    if exp.training != "feedback":
+        experiment_key["training"] = exp.training
+    if heldout is not None:
+        experiment_key["heldout"] = heldout
     tasks: list[Task] = []
     jobs: dict[str, TuningJob] = {}
     for env in spec.environments:
@@ -211,7 +221,7 @@ def make_plan(spec: ExperimentSpec | str | Any) -> Plan:
                                 steps=exp.steps,
                                 k=exp.k,
                                 retrain_every=exp.retrain_every,
-                                metrics=tuple(exp.metrics),
+                                metrics=tuple(exp.metric_keys()),
                                 save_interactions=exp.save_interactions,
                                 seed=seeding.derive(
                                     root, "task", env.label, rec.name, params_json, label, t
@@ -224,6 +234,8 @@ def make_plan(spec: ExperimentSpec | str | Any) -> Plan:
                                 ),
                                 tuning=job,
                                 imports=imports,
+                                training=exp.training,
+                                heldout=heldout,
                             )
                         )
     return Plan(spec, spec_hash(spec), tuple(tasks), tuple(jobs.values()))

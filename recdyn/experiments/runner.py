@@ -146,6 +146,7 @@ def _simulate_task(
     """Like :func:`run_task`, with the tables as dicts of columns (no pandas on the way
     to Parquet: the per-task overhead matters when tasks take milliseconds)."""
     from recdyn.environments import make as make_environment
+    from recdyn.heldout import HeldOut
     from recdyn.policies import make as make_policy
     from recdyn.recommenders import make as make_recommender
     from recdyn.simulation import simulate
@@ -153,6 +154,7 @@ def _simulate_task(
     import_modules(task.imports)
     start = time.perf_counter()
     tuned = dict(tuning["best_params"]) if tuning else {}
+    heldout = HeldOut(**tuples(task.heldout)) if task.heldout is not None else None
     env = make_environment(task.preset, **tuples(task.overrides))
     rec = make_recommender(task.recommender, **tuples({**task.params, **tuned}))
     policy = make_policy(task.policy_name, **tuples(task.policy_params))
@@ -165,7 +167,9 @@ def _simulate_task(
         seed=task.seed,
         k=task.k,
         retrain_every=task.retrain_every,
-        metrics=task.metrics,
+        metrics=online_metrics(task.metrics),
+        training=task.training,
+        heldout=heldout,
         env_seed=(task.env_init, task.env_dynamics),
         callback=(lambda step, _row: report(step)) if report is not None else None,
     )
@@ -188,6 +192,17 @@ def _simulate_task(
         logs = {c: getattr(log, c) for c in INTERACTION_COLUMNS if getattr(log, c) is not None}
     seconds = time.perf_counter() - start
     return TaskOutput(task.task_id, table, logs, seconds, worker_name(), tuned or None, resolved)
+
+
+def online_metrics(entries: tuple[Any, ...]) -> list[Any]:
+    """A task's metrics for ``simulate``: names as they are, tables ``{"name", "params"}``
+    as metric objects (``online_metrics.make(name, **params)``)."""
+    from recdyn.metrics.online import online_metrics as registry
+
+    return [
+        m if isinstance(m, str) else registry.make(m["name"], **tuples(m.get("params", {})))
+        for m in entries
+    ]
 
 
 def _plain(value: Any) -> Any:

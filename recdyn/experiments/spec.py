@@ -9,6 +9,9 @@
     trials = 2                # seeds per (environment, recommender, policy) cell
     # retrain_every = 1, k = 1, metrics = ["mean_rating", "regret", "rmse"],
     # save_interactions = false, initial_state = "shared" | "per-trial", imports = []
+    # training = "feedback" | "uniform"      # "uniform": the shadow arm (thesis ch. 3)
+    # heldout = { n_pairs = 100000, every = 100, metrics = ["rmse", "ndcg@20"] }
+    # a metric with parameters: { name = "homogenization", params = { every = 100 } }
 
     [[environments]]
     preset = "topics-dynamic-v1"
@@ -35,6 +38,16 @@ line naming the key path (``recommenders[1].grid.k``), the bad value and the val
 names of presets, recommenders, policies and metrics are checked against the registries
 (with did-you-mean), and environment overrides and hyperparameters are checked by
 constructing the objects.
+
+Thesis ch. 3 options (``[experiment]``): ``training = "uniform"`` trains each recommender
+on the shadow-uniform arm instead of its own recommendations (``simulate(training=…)``,
+:mod:`recdyn.shadow`; thesis Definition 1, L1903–1955); ``heldout`` holds out pairs that
+are never recommended and scores them every ``every`` steps (``simulate(heldout=
+HeldOut(…))``, :mod:`recdyn.heldout`; L1959–1985), giving ``heldout_<metric>`` columns.
+Both are part of a task's id; left at their defaults (``"feedback"``, no held-out pairs)
+they are left out of the canonical spec, so specs written before they existed keep their
+hash and task ids. An online metric with parameters is a table ``{ name, params }``
+(``{ name = "homogenization", params = { every = 100 } }``); its column is its name.
 """
 
 from __future__ import annotations
@@ -45,7 +58,16 @@ import importlib
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    model_validator,
+)
 
 from recdyn.errors import InvalidParameterError, MissingDependencyError, RecdynError
 from recdyn.experiments.canonical import canonical_json, policy_label, tuples
@@ -54,6 +76,8 @@ from recdyn.metrics.online import DEFAULT_METRICS
 
 __all__ = [
     "ExperimentSpec",
+    "HeldOutSection",
+    "MetricEntry",
     "SpecError",
     "canonical_json",
     "dump_toml",
@@ -121,6 +145,43 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+class MetricEntry(_Model):
+    """An online metric with parameters: ``{ name = "homogenization", params = { every =
+    100 } }`` (``simulate`` gets ``online_metrics.make(name, **params)``)."""
+
+    name: OnlineMetricName
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+def _metric_kind(value: Any) -> str:
+    return "<name>" if isinstance(value, str) else "<table>"
+
+
+#: An entry of ``[experiment] metrics``: a name, or a :class:`MetricEntry` table. (The
+#: ``<…>`` tags are left out of the key paths of error messages.)
+MetricItem = Annotated[
+    Annotated[OnlineMetricName, Tag("<name>")] | Annotated[MetricEntry, Tag("<table>")],
+    Discriminator(_metric_kind),
+]
+
+
+class HeldOutSection(_Model):
+    """``[experiment] heldout``: pairs never recommended nor trained on, scored every
+    ``every`` steps (:class:`recdyn.heldout.HeldOut`, thesis L1959–1985; its defaults)."""
+
+    #: default: min(100,000, 10 % of the pairs not in the initial data)
+    n_pairs: int | None = Field(None, ge=1)
+    every: int = Field(10, ge=1)
+    metrics: list[OfflineMetricName] = Field(
+        default_factory=lambda: ["rmse", "ndcg@20"], min_length=1
+    )
+    truth: Literal["true", "observed"] = "true"
+
+    def kwargs(self) -> dict[str, Any]:
+        """The keyword arguments of :class:`~recdyn.heldout.HeldOut`."""
+        return self.model_dump(mode="json")
+
+
 class ExperimentSection(_Model):
     """``[experiment]``: what every task shares."""
 
@@ -129,9 +190,7 @@ class ExperimentSection(_Model):
     steps: int = Field(ge=1)
     retrain_every: int = Field(1, ge=1)
     k: int = Field(1, ge=1)
-    metrics: list[OnlineMetricName] = Field(
-        default_factory=lambda: list(DEFAULT_METRICS), min_length=1
-    )
+    metrics: list[MetricItem] = Field(default_factory=lambda: list(DEFAULT_METRICS), min_length=1)
     trials: int = Field(1, ge=1)
     save_interactions: bool = False
     #: "shared": every recommender and every trial starts from the same initial state and
@@ -141,6 +200,19 @@ class ExperimentSection(_Model):
     #: modules imported (driver and workers) before names are resolved, so that custom
     #: recommenders, policies or presets registered there can be used.
     imports: list[str] = Field(default_factory=list)
+    #: "feedback": each recommender trains on the ratings of its own recommendations;
+    #: "uniform": on as many uniformly drawn, never-recommended pairs (the shadow arm).
+    training: Literal["feedback", "uniform"] = "feedback"
+    heldout: HeldOutSection | None = None
+
+    def metric_keys(self) -> list[Any]:
+        """The metrics as plain data: a name, or ``{"name": …, "params": {…}}``."""
+        return [m if isinstance(m, str) else m.model_dump(mode="json") for m in self.metrics]
+
+
+#: The fields added with thesis ch. 3, and their defaults: left out of the canonical spec
+#: when at their default (older specs keep their hash).
+_OPTIONAL_DEFAULTS = {"training": "feedback", "heldout": None}
 
 
 class EnvironmentEntry(_Model):
@@ -225,8 +297,13 @@ class ExperimentSpec(_Model):
         return self
 
     def canonical(self) -> dict[str, Any]:
-        """The spec as plain JSON data, defaults filled in (what :func:`spec_hash` hashes)."""
-        return self.model_dump(mode="json")
+        """The spec as plain JSON data, defaults filled in (what :func:`spec_hash` hashes)
+        — except the ch. 3 options left at their defaults (module docstring)."""
+        data = self.model_dump(mode="json")
+        for key, default in _OPTIONAL_DEFAULTS.items():
+            if data["experiment"].get(key) == default:
+                del data["experiment"][key]
+        return data
 
 
 def spec_hash(spec: ExperimentSpec) -> str:
@@ -300,7 +377,7 @@ def _without_none(value: Any) -> Any:
 
 def _path(loc: tuple[Any, ...]) -> str:
     out = ""
-    for part in loc:
+    for part in _untagged(loc):
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 
@@ -324,9 +401,14 @@ def _describe(error: dict[str, Any]) -> list[str]:
     return [f"{where}: {msg}, got {error['input']!r}"]
 
 
+def _untagged(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``loc`` without the tags of discriminated unions (``<name>``, ``<table>``)."""
+    return tuple(p for p in loc if not (isinstance(p, str) and p.startswith("<")))
+
+
 def _fields_at(loc: tuple[Any, ...]) -> list[str]:
     model: Any = ExperimentSpec
-    for part in loc:
+    for part in _untagged(loc):
         if isinstance(part, int):
             continue
         field = model.model_fields.get(part) if isinstance(model, type) else None

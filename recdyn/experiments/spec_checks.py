@@ -5,7 +5,10 @@ class's declared constraints (:class:`recdyn.params.Parametrized`), one key at a
 a problem names the exact key without building anything; an entry whose keys all pass is
 built once, for the checks that tie several parameters together. Grids must be non-empty;
 names must be unique where they identify results; tuning must refer to the spec's
-recommenders and use a selection metric they define.
+recommenders and use a selection metric they define. The thesis ch. 3 options: online
+metrics' parameters; held-out pairs (:class:`recdyn.heldout.HeldOut`'s checks, and no more
+pairs than a world has outside its initial data); the uniform arm trains on shadow ratings
+that carry no propensity, so a weighting computed from propensities cannot train on it.
 """
 
 from __future__ import annotations
@@ -81,6 +84,87 @@ def check(spec: Any) -> list[str]:
 
     if spec.tuning is not None:
         problems += _check_tuning(spec)
+    problems += _check_metrics(spec)
+    if spec.experiment.heldout is not None:
+        problems += _check_heldout(spec)
+    if spec.experiment.training == "uniform":
+        problems += _check_uniform_training(spec)
+    return problems
+
+
+def _check_metrics(spec: Any) -> list[str]:
+    """Each metric table's parameters; no two metrics with one column name."""
+    from recdyn.metrics.online import online_metrics
+
+    problems: list[str] = []
+    columns: dict[str, int] = {}
+    for i, metric in enumerate(spec.experiment.metrics):
+        where = f"experiment.metrics[{i}]"
+        name = metric if isinstance(metric, str) else metric.name
+        if not isinstance(metric, str):
+            problems += entry_problems(online_metrics, name, metric.params, f"{where}.params")
+        if name in columns:
+            problems.append(
+                f"{where}: {name!r} is already experiment.metrics[{columns[name]}] (one "
+                "column per metric name); keep one"
+            )
+        columns.setdefault(name, i)
+    return problems
+
+
+def _check_heldout(spec: Any) -> list[str]:
+    """:class:`~recdyn.heldout.HeldOut`'s own checks, then ``n_pairs`` against each
+    world's pairs outside its initial data."""
+    from recdyn.environments import environments
+    from recdyn.heldout import HeldOut
+
+    section = spec.experiment.heldout
+    try:
+        HeldOut(**tuples(section.kwargs()))
+    except RecdynError as err:
+        return [f"experiment.heldout: {err}"]
+    if section.n_pairs is None:
+        return []
+    problems: list[str] = []
+    for i, env in enumerate(spec.environments):
+        try:
+            world = environments.make(env.preset, **tuples(env.overrides))
+        except (RecdynError, TypeError, ValueError):
+            continue  # reported at environments[i]
+        params = world.get_params()
+        initial = int(params.get("n_initial_ratings", 0) or 0)
+        free = world.n_users * world.n_items - initial
+        if section.n_pairs > free:
+            problems.append(
+                f"experiment.heldout.n_pairs: {section.n_pairs:,} pairs exceed the "
+                f"{free:,} pairs of environments[{i}] ({env.label}: {world.n_users} users × "
+                f"{world.n_items} items − {initial:,} initial ratings) that can be held out"
+            )
+    return problems
+
+
+def _check_uniform_training(spec: Any) -> list[str]:
+    """``training = "uniform"``: no weighting that needs the (absent) propensities."""
+    from recdyn.debias import PropensityWeighting, resolve_weighting
+
+    problems: list[str] = []
+    for i, rec in enumerate(spec.recommenders):
+        values = [("params.weighting", rec.params.get("weighting"))]
+        values += [(f"grid.weighting[{j}]", v) for j, v in enumerate(rec.grid.get("weighting", []))]
+        for where, value in values:
+            if not isinstance(value, (str, dict)):
+                continue
+            try:
+                needs = isinstance(resolve_weighting(value), PropensityWeighting)
+            except RecdynError:
+                continue  # not a debias weighting name (e.g. "inverse-propensity"), or bad
+            if needs:
+                problems.append(
+                    f"recommenders[{i}].{where}: weighting {value!r} is computed from "
+                    'logged propensities, but with experiment.training = "uniform" the '
+                    "model trains on shadow ratings, which carry none; use training = "
+                    '"feedback" or no weighting'
+                )
     return problems
 
 

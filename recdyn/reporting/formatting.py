@@ -58,7 +58,8 @@ def column_decimals(values: Iterable[Any]) -> int:
 
 def fmt_number(x: Any, decimals: int) -> str:
     """``x`` with ``decimals`` decimals and thousands separated; ``—`` when missing;
-    ``<0.0001`` (say) for a non-zero value that would round to zero."""
+    ``<0.0001`` (say) for a positive value that would round to zero, ``>-0.0001`` for a
+    negative one."""
     if isinstance(x, bool):
         return str(x)
     finite = _finite([x])
@@ -66,7 +67,8 @@ def fmt_number(x: Any, decimals: int) -> str:
         return MISSING
     f = finite[0]
     if f != 0 and round(f, decimals) == 0:
-        return f"{'-' if f < 0 else ''}<{10.0**-decimals:.{decimals}f}"
+        bound = f"{10.0**-decimals:.{decimals}f}"
+        return f">-{bound}" if f < 0 else f"<{bound}"
     return f"{f:,.{decimals}f}"
 
 

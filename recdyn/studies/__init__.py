@@ -2,7 +2,7 @@
 
 >>> from recdyn import studies
 >>> studies.names()
-['offline-vs-online', 'sampling-bias']
+['feedback-loops', 'offline-vs-online', 'sampling-bias']
 >>> result = studies.make("sampling-bias", quick=True).run("runs/sb")   # doctest: +SKIP
 >>> result.report                                                       # doctest: +SKIP
 PosixPath('runs/sb/report.html')
@@ -35,6 +35,12 @@ studies.register(
     "recdyn.studies.offline_vs_online:OfflineVsOnlineStudy",
     summary="Thesis §2.6: offline nDCG@20 / RMSE vs online mean rating of 13 recommenders "
     "in every environment (Figs. 2.1, 2.5–2.8).",
+)
+studies.register(
+    "feedback-loops",
+    "recdyn.studies.feedback_loops:FeedbackLoopsStudy",
+    summary="Thesis ch. 3: Feedback vs Uniform vs CAFL over time in ml100k-v1 and beta-rank "
+    "(Figs. 3.2–3.4) and Table 3.1's corrections on the Pan/Chaney benchmark.",
 )
 
 

@@ -45,7 +45,6 @@ and why.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from numbers import Integral
 from pathlib import Path
@@ -53,7 +52,6 @@ from typing import Annotated, Any
 
 from recdyn.constraints import Interval, MappingOf, Names
 from recdyn.errors import InvalidParameterError
-from recdyn.experiments.spec import dump_toml
 from recdyn.studies._online_protocol import ENVIRONMENTS, FULL_TRIALS, READINGS, RECOMMENDERS
 from recdyn.studies._online_readings import (
     READING_ENVIRONMENT,
@@ -62,6 +60,7 @@ from recdyn.studies._online_readings import (
     reading_spec,
 )
 from recdyn.studies.base import RunOptions, Study, StudyResult
+from recdyn.studies.work import run_plans, write_spec
 
 #: Thesis ch. 2 (digest §2.7): until 200k ratings; latent-score and beta-rank 1k → 2k.
 FULL_STEPS = {
@@ -249,22 +248,15 @@ class OfflineVsOnlineStudy(Study):
 
     def write_spec(self, name: str, out: Path) -> Path:
         data, what = self.experiments()[name]
-        path = out / "specs" / f"{name}.toml"
-        path.parent.mkdir(parents=True, exist_ok=True)
         mode = "quick" if self.quick else "full (thesis sizes)"
-        head = (
-            f"# recdyn study offline-vs-online, {mode}: {what}.\n"
-            f"#   recdyn run {path.name} --out runs/{name}\n"
-        )
-        path.write_text(head + dump_toml(data), encoding="utf-8")
-        return path
+        return write_spec(out, name, data, f"recdyn study offline-vs-online, {mode}: {what}")
 
     # ------------------------------------------------------------------ running
     def execute(self, out: Path, options: RunOptions) -> None:
         """Every experiment (:meth:`experiments`) on one pool (:func:`~recdyn.experiments.
         run_experiments`): one environment's slow tail overlaps the next one's work; each
         keeps its own directory ``out/runs/<name>``, resumable and extendable."""
-        from recdyn.experiments import load_spec, make_plan, run_experiments
+        from recdyn.experiments import load_spec, make_plan
 
         out.mkdir(parents=True, exist_ok=True)
         show = options.console is not None and options.progress
@@ -276,29 +268,7 @@ class OfflineVsOnlineStudy(Study):
         for name, plan in plans.items():
             self.write_spec(name, out)
             say(f"[bold]{name}[/]: {plan.describe()}")
-        start = time.perf_counter()
-        results = run_experiments(
-            [(plan, out / "runs" / name) for name, plan in plans.items()],
-            backend=options.backend,
-            workers=options.workers,
-            address=options.address,
-            extend=True,
-            progress=options.progress,
-            console=options.console,
-        )
-        for name, res in zip(plans, results):
-            say(
-                f"{name}: {res.completed} tasks run, {res.skipped} already done, "
-                f"{len(res.failed)} failed"
-            )
-        say(f"all experiments: {time.perf_counter() - start:.0f} s")
-        failed = [(name, res) for name, res in zip(plans, results) if res.failed]
-        if failed:
-            name, res = failed[0]
-            raise InvalidParameterError(
-                f"{len(res.failed)} tasks of {name} failed; first: "
-                f"{next(iter(res.failed.values()))}. Re-run to retry them."
-            )
+        run_plans(plans, out, options, say)
 
     def analyse(self, out: Path) -> StudyResult:
         """Each experiment with the trials every recommender has finished, so an

@@ -36,17 +36,14 @@ dataset, fold) evaluation, a (recommender, dataset) held-out fit — run on the 
 from __future__ import annotations
 
 import time
-from contextlib import ExitStack
 from numbers import Integral
 from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
 
-from recdyn._progress import advance, progress_bar
 from recdyn.constraints import Interval, Names
-from recdyn.engine import Call, DirectoryLock, UnitRunner, UnitStore
-from recdyn.errors import InvalidParameterError, RecdynError
+from recdyn.engine import UnitStore
 from recdyn.studies import _sampling_bias_analysis as analysis
 from recdyn.studies._sampling_bias_protocol import (
     BIASED,
@@ -58,6 +55,12 @@ from recdyn.studies._sampling_bias_protocol import (
 )
 from recdyn.studies._sampling_bias_units import heldout_pairs, run_unit
 from recdyn.studies.base import RunOptions, Study, StudyResult
+from recdyn.studies.work import raise_failed_units, stored_units, unit_calls, unit_runner
+
+#: What a report without stored results asks for.
+_RERUN = (
+    "run it with the same options first (quick, seed, recommenders, folds, heldout_size, readings)"
+)
 
 RECOMMENDERS = tuple(LABELS)
 METRICS = ("rmse", "ndcg@20")
@@ -266,41 +269,18 @@ class SamplingBiasStudy(Study):
         # UNIFORM-INIT's CV once; per reading the biased CVs and three held-out fits
         per_reading = len(BIASED) * self.folds + len(DATASETS)
         n_eval = len(self.recommenders) * (self.folds + len(self.readings) * per_reading)
-        with ExitStack() as stack:
-            stack.enter_context(DirectoryLock(out))
-            bar = progress_bar(
-                options.progress,
-                len(tune) + n_eval,
-                "sampling-bias units",
-                options.console,
-                start=False,
-            )
-            if bar is not None:
-                stack.enter_context(bar[0])
-            runner = stack.enter_context(
-                UnitRunner(
-                    UnitStore(out / "units"),
-                    options.backend,
-                    options.workers,
-                    options.address,
-                    advance=lambda n: advance(bar, n),
-                )
-            )
-            done = runner.run(_calls(tune))
+        total, label = len(tune) + n_eval, "sampling-bias units"
+        with unit_runner(out / "units", options, total, label, lock=out) as (runner, bar):
+            done = runner.run(unit_calls(run_unit, tune))
             failed: dict[str, str] = dict(runner.failed)
             self.choose(done)
             units = self.evaluation_units()
             if bar is not None:  # recommenders whose tuning failed have no evaluation
-                bar[0].update(bar[1], total=len(tune) + len(units))
-            runner.run(_calls(units))
+                bar.progress.update(bar.task, total=len(tune) + len(units))
+            runner.run(unit_calls(run_unit, units))
             failed.update(runner.failed)
         self.last_run = (time.perf_counter() - start, runner.computed, runner.reused)
-        if failed:
-            lines = "; ".join(f"{k}: {v.splitlines()[0]}" for k, v in sorted(failed.items())[:5])
-            raise RecdynError(
-                f"{len(failed)} unit(s) of the sampling-bias study failed ({lines}); finished "
-                f"units are saved in {out / 'units'}: fix the cause and run again to resume"
-            )
+        raise_failed_units(failed, "the sampling-bias study", out / "units")
 
     def analyse(self, out: Path) -> StudyResult:
         """The tables, figures and findings from the units stored in ``out/units``: every
@@ -309,9 +289,9 @@ class SamplingBiasStudy(Study):
         every reading is missing a unit."""
         store = UnitStore(out / "units")
         tune = self.tuning_units()
-        done = _stored(store, tune, out)
+        done = stored_units(store, tune, out, "this study", _RERUN)
         self.choose(done)
-        done.update(_stored(store, self.shared_units(), out))
+        done.update(stored_units(store, self.shared_units(), out, "this study", _RERUN))
         self.incomplete = {}
         reported = []
         for reading in self.readings:
@@ -324,26 +304,9 @@ class SamplingBiasStudy(Study):
                 done.update(loaded)
                 reported.append(reading)
         if not reported:
-            _stored(store, self.evaluation_units(), out)  # raises, naming a missing unit
+            # raises, naming a missing unit
+            stored_units(store, self.evaluation_units(), out, "this study", _RERUN)
         return analysis.analyse(self, out, tune, done, tuple(reported))
-
-
-def _stored(store: UnitStore, units: dict[str, dict[str, Any]], out: Path) -> dict[str, Any]:
-    """The stored results of ``units``; a recdyn error when one is missing."""
-    done = {key: store.load(key, kwargs) for key, kwargs in units.items()}
-    missing = [key for key, result in done.items() if result is None]
-    if missing:
-        raise InvalidParameterError(
-            f"{out} holds no result for {len(missing)} unit(s) of this study (first: "
-            f"{missing[0]}); run it with the same options first (quick, seed, recommenders, "
-            "folds, heldout_size, readings)"
-        )
-    return done
-
-
-def _calls(units: dict[str, dict[str, Any]]) -> dict[str, Call]:
-    """The units (key → keyword arguments of :func:`run_unit`) as engine calls."""
-    return {key: Call(f"{run_unit.__module__}:run_unit", kwargs) for key, kwargs in units.items()}
 
 
 __all__ = [

@@ -78,7 +78,8 @@ class UniformShadow:
         the world's current state; ``slates`` (this step's) count as recommended."""
         if env.n_items > self.blocked.shape[1]:  # items arrived
             self.blocked = np.pad(self.blocked, ((0, 0), (0, env.n_items - self.blocked.shape[1])))
-        self.blocked[users[:, None], slates] = True
+        shown = slates >= 0  # -1: an empty slot shows nothing
+        self.blocked[np.broadcast_to(users[:, None], slates.shape)[shown], slates[shown]] = True
         allowed = ~self.blocked[users]
         counts = allowed.sum(axis=1)
         # the r-th allowed item of each row, r uniform in [0, count)

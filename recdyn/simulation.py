@@ -34,6 +34,8 @@ from recdyn.shadow import TRAINING_MODES, UniformShadow
 MAX_STEPS = 10**7
 #: Rows of the interaction log allocated up front; a longer run grows it as it goes.
 _PREALLOCATED_RATINGS = 2**22
+#: The columns every trajectory has besides its metrics.
+_LOOP_COLUMNS = ("step", "n_ratings", "seconds")
 
 
 @dataclass
@@ -112,7 +114,7 @@ def simulate(
     k: int = 1,
     retrain_every: int = 1,
     metrics: Sequence[str | OnlineMetric] = DEFAULT_METRICS,
-    exclude_rated: bool = True,
+    exclude_rated: bool | None = None,
     training: str = "feedback",
     heldout: HeldOut | None = None,
     env_seed: Any = None,
@@ -125,7 +127,11 @@ def simulate(
     for them; the policy picks a slate of ``k`` items (never an item the user already rated,
     when ``exclude_rated``); the environment returns the ratings; the online metrics are
     computed; every ``retrain_every`` steps the recommender's ``partial_fit`` receives the
-    ratings since its last update (the thesis protocol retrains every step).
+    ratings since its last update (the thesis protocol retrains every step). A slate
+    entry ``-1`` (:data:`~recdyn.policies.base.NO_ITEM`) shows nothing in that slot (a
+    user shown nothing rates nothing). In a world whose items move (creators who move),
+    the recommender's ``items_changed`` hook is told after each step which items' features
+    changed (:meth:`~recdyn.environments.base.Environment.changed_items`).
 
     ``training="uniform"`` is the shadow-uniform arm of the thesis's Definition 1 (L1903):
     the recommender trains instead on as many uniformly drawn, never-recommended pairs per
@@ -148,14 +154,18 @@ def simulate(
     env : an :class:`Environment` or a preset name (``"topics-dynamic-v1"``).
     recommender : a :class:`Recommender` or a registered name (``"toppop"``). It is cloned,
         so the object passed in is left untouched; the fitted copy is in the result.
-    policy : a :class:`Policy` or a registered name.
+    policy : a :class:`Policy` or a registered name. One that ``requires_environment``
+        (``diversity-boost``) runs as a clone attached to the world after ``reset``; a
+        metric that needs ``probabilities`` gets ``policy.probabilities`` of each step.
     steps : number of online steps, in ``[0, MAX_STEPS]`` (ten million).
     seed : root seed. The environment, recommender and policy get independent streams
         derived from it by name (see :mod:`recdyn.seeding`): same seed, same trajectory.
     k : slate size. retrain_every : steps between recommender updates.
     metrics : names of online metrics (``recdyn.metrics.online_metrics``) or instances
         (each run uses a clone, so metrics that keep state start afresh).
-    exclude_rated : never show a user an item they already rated.
+    exclude_rated : never show a user an item they already rated; ``None`` (default):
+        unless the world lets items be consumed again (``env.repeat_consumption``), so
+        every world without repeat consumption excludes them as before.
     training : ``"feedback"`` (the ratings of its recommendations) or ``"uniform"`` (the
         shadow arm, stream ``training``).
     heldout : held-out pairs evaluated inside the loop (stream ``heldout``), or ``None``.
@@ -181,12 +191,24 @@ def simulate(
     steps = check_int("steps", steps, low=0, high=MAX_STEPS)
     k = check_int("k", k, low=1)
     retrain_every = check_int("retrain_every", retrain_every, low=1)
+    if exclude_rated is not None and not isinstance(exclude_rated, (bool, np.bool_)):
+        raise InvalidParameterError(
+            f"exclude_rated must be True, False or None (exclude unless the world has "
+            f"repeat consumption), got {exclude_rated!r}"
+        )
     training = check_choice("training", training, TRAINING_MODES)
     if heldout is not None and not isinstance(heldout, HeldOut):
         raise InvalidParameterError(
             f"heldout must be a recdyn.heldout.HeldOut or None, got {heldout!r}"
         )
     metric_objs = [m.clone() for m in resolve(metrics)]
+    clash = sorted({m.name for m in metric_objs} & set(_LOOP_COLUMNS))
+    if clash:
+        raise InvalidParameterError(
+            f"metrics: {clash[0]!r} clashes with the {clash[0]} column every trajectory has "
+            f"({', '.join(_LOOP_COLUMNS)}); drop it (the per-step count of ratings is "
+            "the difference of n_ratings)"
+        )
     needs = frozenset().union(*(m.needs for m in metric_objs)) if metric_objs else frozenset()
     if "predictions" in needs and not rec.predicts_ratings:
         needs = needs - {"predictions"}
@@ -194,10 +216,14 @@ def simulate(
     policy_rng = seeding.generator(seed, "policy")
     t0 = time.perf_counter()
     initial = env.reset(seed=seeding.derive(seed, "environment") if env_seed is None else env_seed)
+    if exclude_rated is None:
+        exclude_rated = not env.repeat_consumption
     if k > env.n_items:
         raise InvalidParameterError(f"k must be in [1, n_items={env.n_items}], got {k}")
     if rec.requires_environment:
         rec.attach(env)
+    if policy.requires_environment:  # a clone: the caller's policy stays unattached
+        policy = policy.clone().attach(env)
     held = heldout.draw(env, initial, seed) if heldout is not None else None
     shadow = UniformShadow(env, initial, held, seed) if training == "uniform" else None
     rec.fit(initial, env.n_users, env.n_items)
@@ -226,12 +252,16 @@ def simulate(
                 hidden = held.mask(users, env.n_items)
                 exclude = hidden if exclude is None else exclude | hidden
             sel = policy.select(scores, k, exclude=exclude, rng=policy_rng)
+            probs = policy.probabilities(scores, exclude) if "probabilities" in needs else None
             if held is not None:
                 _check_not_held_out(sel.slates, hidden, users, t)
             if shadow is not None:
                 candidates = shadow.candidates(env, users, sel.slates)
             arrival = env.online_probabilities() if sel.propensities is not None else None
-            new = env.step(sel.slates, scores=np.take_along_axis(scores, sel.slates, axis=1))
+            new = env.step(sel.slates, scores=_shown_scores(scores, sel.slates))
+            changed = env.changed_items()
+            if len(changed):
+                rec.items_changed(changed)
             if sel.propensities is not None and len(new):
                 new = _with_propensities(new, users, sel, arrival)
             preds = rec.predict(new.user, new.item) if "predictions" in needs and len(new) else None
@@ -240,7 +270,8 @@ def simulate(
                 rec if "recommender" in needs else None,
             )
             ctx = StepContext(
-                t, users, sel.slates, new, truth, rated, preds, env.n_items, *handles, seed
+                t, users, sel.slates, new, truth, rated, preds, env.n_items, *handles, seed, probs,
+                exclude_rated=exclude_rated,
             )
             row: dict[str, float] = {"step": t}
             for m in metric_objs:
@@ -267,7 +298,7 @@ def simulate(
             bar[0].stop()
 
     heldout_columns = held.config.columns if held is not None else []
-    columns = ["step", *[m.name for m in metric_objs], *heldout_columns, "n_ratings", "seconds"]
+    columns = ["step", *[m.name for m in metric_objs], *heldout_columns, *_LOOP_COLUMNS[1:]]
     table = pd.DataFrame(rows, columns=columns)
     table["step"] = table["step"].astype(np.int64)
     table["n_ratings"] = table["n_ratings"].astype(np.int64)
@@ -324,10 +355,21 @@ def _non_finite(scores: np.ndarray, users: np.ndarray, label: str, step: int) ->
     )
 
 
+def _shown_scores(scores: np.ndarray, slates: np.ndarray) -> np.ndarray:
+    """The score of each slate entry (float64, the slates' shape); ``0`` where the slot
+    shows nothing (``-1``), so that no empty slot reads a real item's score."""
+    empty = slates < 0
+    shown = np.take_along_axis(scores, np.where(empty, 0, slates), axis=1).astype(np.float64)
+    if empty.any():
+        shown[empty] = 0.0
+    return shown
+
+
 def _check_not_held_out(slates: np.ndarray, hidden: np.ndarray, users: np.ndarray, step: int):
     """A policy shows excluded items only to a user with fewer than ``k`` allowed ones; a
-    held-out pair must never be shown, so that is an error naming the user and the step."""
-    shown = np.take_along_axis(hidden, slates, axis=1).any(axis=1)
+    held-out pair must never be shown, so that is an error naming the user and the step
+    (an empty slot, ``-1``, shows nothing)."""
+    shown = (np.take_along_axis(hidden, np.maximum(slates, 0), axis=1) & (slates >= 0)).any(axis=1)
     if shown.any():
         row = int(np.flatnonzero(shown)[0])
         raise InvalidParameterError(

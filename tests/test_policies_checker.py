@@ -9,6 +9,7 @@ from recdyn.policies import (
     GreedyPolicy,
     Selection,
     SoftmaxPolicy,
+    ThresholdTruncation,
     check_policy,
     make,
     policies,
@@ -96,6 +97,29 @@ class WritesIntoScores(GreedyPolicy):
         return super()._select(scores, k, exclude, rng)
 
 
+class ShowsNothingUndeclared(GreedyPolicy):
+    def _select(self, scores, k, exclude, rng):
+        slates = super()._select(scores, k, exclude, rng).slates
+        slates[:, -1] = -1
+        return Selection(slates)
+
+
+class ShowsAfterNothing(ThresholdTruncation):
+    def _select(self, scores, k, exclude, rng):
+        sel = super()._select(scores, k, exclude, rng)
+        return Selection(sel.slates[:, ::-1].copy(), sel.propensities)
+
+
+class WrongFirstSlotProbabilities(SoftmaxPolicy):
+    def probabilities(self, scores, exclude=None):
+        return SoftmaxPolicy(temperature=2.0).probabilities(scores, exclude)
+
+
+class ProbabilitiesNotSummingToOne(GreedyPolicy):
+    def probabilities(self, scores, exclude=None):
+        return 0.5 * super().probabilities(scores, exclude)
+
+
 # each broken policy, the check it fails and what the failure says
 BROKEN = {
     OffByAFactor: ("check_policy_propensities", "reported probability .* observed"),
@@ -108,7 +132,15 @@ BROKEN = {
     UsesTheGlobalRng: ("check_policy_determinism", "global numpy RNG"),
     WritesIntoScores: ("check_policy_inputs_unchanged", "scores argument"),
     ClonesWithAnotherTemperature: ("check_policy_params", "changed parameter .temperature"),
+    ShowsNothingUndeclared: ("check_policy_slates", "does not declare may_show_nothing"),
+    WrongFirstSlotProbabilities: ("check_policy_probabilities", "first slot showed item"),
+    ProbabilitiesNotSummingToOne: ("check_policy_probabilities", "sums to 0.5, not 1"),
 }
+
+
+def test_nothing_may_only_fill_the_last_slots():
+    broken = ShowsAfterNothing("softmax", tau=1.0)
+    assert_check_fails(broken, "check_policy_slates", "shows an item after a NO_ITEM slot")
 
 
 @pytest.mark.parametrize("cls", BROKEN, ids=lambda cls: cls.__name__)

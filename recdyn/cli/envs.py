@@ -40,6 +40,10 @@ def list_environments(
     for spec in environments:
         params = spec.parameters()
         defaults = _class_defaults(spec.factory)
+        if params["n_items"] is None or params["users_per_step"] is None:
+            built = environments.make(spec.name)  # sizes that follow others (dual-influence)
+            sizes = {"n_items": built.n_items, "users_per_step": built.users_per_step}
+            params = {**params, **sizes}
         size = (
             f"{fmt(params['n_users'])} × {fmt(params['n_items'])}\n"
             f"{fmt(params['users_per_step'])} users/step\n"

@@ -3,6 +3,7 @@
 from recdyn.environments.base import Environment
 from recdyn.environments.beta_rank import BetaRankEnvironment
 from recdyn.environments.checker import check_environment
+from recdyn.environments.dual_influence import DualInfluenceEnvironment
 from recdyn.environments.fitted import FittedLatentEnvironment
 from recdyn.environments.fitting import FittedFactors, fit_factors
 from recdyn.environments.latent import LatentEnvironment
@@ -14,6 +15,7 @@ from recdyn.environments.topics import TopicsEnvironment
 
 __all__ = [
     "BetaRankEnvironment",
+    "DualInfluenceEnvironment",
     "Environment",
     "FittedFactors",
     "FittedLatentEnvironment",

@@ -9,6 +9,11 @@ Modelled on ``gymnasium.Env``: a small public surface (``reset``, ``online_users
 ``_choose(users, slates, scores, rng)``  which slate item each user consumes (default: first)
 ``_update(users, items, slates)``        dynamics after the step (drift, boredom memory …)
 
+Worlds whose items belong to creators who move (issue 18, seed 004) also fill in
+``_item_creators()``, ``_item_features()`` and ``_changed_items()`` and may set
+``repeat_consumption = True`` (an item can be consumed again: users never run out) and
+their own ``rating_range``. A slate entry ``-1`` shows nothing in that slot.
+
 Per-step cost is proportional to the online users and their slates; nothing loops over
 users × items in Python.
 """
@@ -18,13 +23,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from numbers import Integral
 from types import MappingProxyType
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 
 from recdyn._validation import check_ids
 from recdyn.constraints import Boolean, Interval, Options
 from recdyn.environments import sampling
+from recdyn.environments.slates import check_slates
 from recdyn.errors import (
     InvalidParameterError,
     InvalidSlateError,
@@ -76,8 +82,12 @@ class Environment(Parametrized, ABC):
         own, e.g. the topics drift rule); the values used are what ``get_params`` records.
     """
 
-    #: The range of reported ratings (inclusive).
+    #: The range of reported ratings (inclusive); a world may set its own (a class or
+    #: instance attribute, or a property: ``dual-influence-v1`` has (-1, 1)).
     rating_range: tuple[float, float] = (1.0, 5.0)
+    #: Items can be consumed again: every user stays eligible forever (no "has rated every
+    #: item" rule) and :func:`recdyn.simulate` does not exclude rated items by default.
+    repeat_consumption: ClassVar[bool] = False
 
     _t = -1  # steps since reset; -1: not reset
 
@@ -173,7 +183,7 @@ class Environment(Parametrized, ABC):
         changes. An environment that overrides ``_select_online`` overrides this too.
         """
         self._require_online()
-        eligible = self._n_rated < self._n_items
+        eligible = self._eligible()
         cached = getattr(self, "_arrival_cache", None)
         if (
             cached is None
@@ -193,7 +203,8 @@ class Environment(Parametrized, ABC):
         ----------
         slates : int array ``[n_online, k]`` (or ``[n_online]`` for ``k = 1``); row ``j`` is
             the slate of ``online_users()[j]``, best first. Ids must be in
-            ``[0, n_items)`` and distinct within a row.
+            ``[0, n_items)`` and distinct within a row, or ``-1``: nothing shown in that
+            slot (a user whose consumed slot is empty consumes nothing and gives no row).
         scores : optional float array of the same shape: the recommender's score of each
             shown item. Environments whose users weigh the recommender's opinion
             (``latent-score``) use it; others ignore it.
@@ -267,6 +278,35 @@ class Environment(Parametrized, ABC):
             self._rated[users], axis=1, count=self._n_items, bitorder="little"
         ).astype(bool)
 
+    # -- creators and moving items (issue 18): read-only, for metrics and policies
+    @property
+    def item_creators(self) -> np.ndarray | None:
+        """Creator id of each item (int64 ``[n_items]``, read-only; every creator in
+        ``[0, n_creators)`` owns at least one item), or ``None`` in a world without
+        creators (every chapter-2 world)."""
+        self._require_reset()
+        return _read_only(self._item_creators(), np.int64)
+
+    @property
+    def n_creators(self) -> int | None:
+        """Number of creators, or ``None`` in a world without creators."""
+        creators = self.item_creators
+        return None if creators is None else int(creators.max()) + 1
+
+    def item_features(self) -> np.ndarray | None:
+        """Current feature vector of each item (float64 ``[n_items, d]``, read-only), or
+        ``None`` when the world exposes none. In ``dual-influence-v1`` each item *is* its
+        creator's content: the creators' unit vectors."""
+        self._require_reset()
+        return _read_only(self._item_features(), np.float64)
+
+    def changed_items(self) -> np.ndarray:
+        """Ids (int64, sorted, distinct) of the items whose features changed at the last
+        step; empty in a static world and right after ``reset``."""
+        self._require_reset()
+        changed = self._changed_items() if self._t > 0 else None
+        return np.empty(0, np.int64) if changed is None else _read_only(changed, np.int64)
+
     @property
     def state(self) -> MappingProxyType:
         """Read-only views of the latent state (for metrics such as polarization)."""
@@ -294,6 +334,18 @@ class Environment(Parametrized, ABC):
     @abstractmethod
     def _state(self) -> dict[str, np.ndarray]:
         """The latent state as named arrays."""
+
+    def _item_creators(self) -> np.ndarray | None:
+        """Creator of each item, or ``None`` (default: a world without creators)."""
+        return None
+
+    def _item_features(self) -> np.ndarray | None:
+        """Item feature vectors ``[n_items, d]``, or ``None`` (default)."""
+        return None
+
+    def _changed_items(self) -> np.ndarray | None:
+        """Items whose features changed at the last step, or ``None`` (default: static)."""
+        return None
 
     def _true_matrix(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         u = np.repeat(users, len(items))
@@ -405,37 +457,20 @@ class Environment(Parametrized, ABC):
         byte, bit = np.divmod(items, 8)
         return ((self._rated[users, byte] >> bit.astype(np.uint8)) & 1).astype(bool)
 
+    def _eligible(self) -> np.ndarray:
+        """Users who may be online: all with repeat consumption, else those who have not
+        rated every item."""
+        if self.repeat_consumption:
+            return np.ones(self.n_users, bool)
+        return self._n_rated < self._n_items
+
     def _select_online(self) -> np.ndarray:
-        logw = np.where(self._n_rated < self._n_items, self._log_activity, -np.inf)
+        logw = np.where(self._eligible(), self._log_activity, -np.inf)
         chosen = sampling.weighted_sample_without_replacement(logw, self.users_per_step, self._rng)
         return np.sort(chosen)
 
     def _check_slates(self, slates: Any, n_online: int) -> np.ndarray:
-        arr = np.asarray(slates)
-        if arr.ndim == 1:
-            arr = arr[:, None]
-        if arr.ndim != 2 or arr.shape[0] != n_online or arr.shape[1] < 1:
-            raise InvalidSlateError(
-                f"slates must have shape (n_online={n_online}, k) with k >= 1, one row per "
-                f"online user; got shape {np.asarray(slates).shape}"
-            )
-        if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
-            raise InvalidSlateError(f"slates must hold integer item ids, got dtype {arr.dtype}")
-        if arr.min() < 0 or arr.max() >= self._n_items:
-            bad = arr[(arr < 0) | (arr >= self._n_items)][0]
-            raise InvalidSlateError(
-                f"slates hold item id {int(bad)}, outside the valid range [0, {self._n_items})"
-            )
-        if arr.shape[1] > 1:
-            s = np.sort(arr, axis=1)
-            dup = (s[:, 1:] == s[:, :-1]).any(axis=1)
-            if dup.any():
-                row = int(np.flatnonzero(dup)[0])
-                raise InvalidSlateError(
-                    f"slate {row} (user {int(self._online[row])}) shows an item twice: "
-                    f"{arr[row].tolist()}; items within a slate must be distinct"
-                )
-        return arr.astype(np.int64)
+        return check_slates(slates, n_online, self._n_items, self._online)
 
     def _require_reset(self) -> None:
         if self._t < 0:
@@ -449,3 +484,12 @@ class Environment(Parametrized, ABC):
                 f"({self.n_users} × {self._n_items}); no user is left to recommend to. "
                 "Reset the environment or use fewer steps."
             )
+
+
+def _read_only(values: np.ndarray | None, dtype: type) -> np.ndarray | None:
+    """``values`` as a read-only array of ``dtype`` (a view when no conversion is needed)."""
+    if values is None:
+        return None
+    out = np.asarray(values, dtype=dtype).view()
+    out.flags.writeable = False
+    return out

@@ -8,183 +8,27 @@ Each rule is a named check ``check_environment_xxx(env, seed=0, steps=3)`` raisi
 judge a few recorded runs (``reset`` and ``steps`` steps with random slates) that are
 made once per environment and shared: a plain run, the same run again, a run that probes
 the read-only API at every step, and a run of an environment rebuilt from ``env.spec``.
+The slates of step 2 hold empty slots (``-1``): the last user is shown nothing. Worlds
+with creators who move (issue 18) are also checked on ``item_creators``,
+``item_features()`` and ``changed_items()``, and worlds with repeat consumption on keeping
+their users online beyond ``n_items`` steps.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from recdyn.checking import (
-    ContextCache,
-    GlobalRngGuard,
-    check,
-    check_params_round_trip,
-    require,
-    run_checks,
-)
+from recdyn.checking import check, check_params_round_trip, require, run_checks
 from recdyn.environments.base import Environment
-from recdyn.errors import CheckError, InvalidSlateError
+from recdyn.environments.check_runs import CONTEXTS, Run, run_context, same_interactions, same_run
+from recdyn.errors import CheckError
 from recdyn.interactions import Interactions
 
 __all__ = ["check_environment", "environment_checks"]
-
-
-# ----------------------------------------------------------------------------- recorded runs
-@dataclass
-class _Step:
-    users: np.ndarray  # online users, as returned
-    slates: np.ndarray  # what was shown
-    new: Interactions  # what step() returned
-    step_index: int  # env.step_index after the step
-    mutated: bool  # step() changed its slates or scores argument
-
-
-@dataclass
-class _Run:
-    initial: Interactions | None = None
-    steps: list[_Step] = field(default_factory=list)
-    error: str | None = None  # where the run stopped and why
-    global_rng: str | None = None  # how the global random state was used, if it was
-    probes: dict[str, str] = field(default_factory=dict)  # probe → its first failure
-
-    def complete(self) -> _Run:
-        require(self.error is None, f"the run stopped: {self.error}")
-        return self
-
-
-def _rollout(env: Environment, seed: int, steps: int, probe: bool) -> _Run:
-    """``reset(seed)`` then ``steps`` steps of random slates of 1–3 items (the same
-    slates for the same environment); ``probe`` calls the read-only API before each step."""
-    run = _Run()
-    rng = np.random.default_rng(12345)
-    where = "reset()"
-    guard = GlobalRngGuard()
-    try:
-        with guard:
-            run.initial = env.reset(seed=seed)
-            for t in range(1, steps + 1):
-                where = f"step {t}"
-                users = env.online_users()
-                k = min(1 + (t % 3), env.n_items)
-                slates = np.stack(
-                    [rng.choice(env.n_items, size=k, replace=False) for _ in range(len(users))]
-                )
-                scores = rng.random(slates.shape)
-                if probe:
-                    for name, fn in _PROBES.items():
-                        _probe(run, name, fn, env, users, slates)
-                shown, given = slates.copy(), scores.copy()
-                new = env.step(shown, scores=given)
-                mutated = not (np.array_equal(shown, slates) and np.array_equal(given, scores))
-                run.steps.append(_Step(users, slates, new, env.step_index, mutated))
-    except Exception as err:
-        run.error = f"{where} raised {type(err).__name__}: {err}"
-    run.global_rng = guard.violation
-    return run
-
-
-def _probe(run: _Run, name: str, fn: Callable[..., None], *args: Any) -> None:
-    try:
-        fn(*args)
-    except Exception as err:
-        msg = str(err) if isinstance(err, CheckError) else f"{type(err).__name__}: {err}"
-        run.probes.setdefault(name, f"at step {len(run.steps) + 1}: {msg}")
-
-
-def _probe_true_ratings(env: Environment, users: np.ndarray, slates: np.ndarray) -> None:
-    truth = env.true_ratings(users)
-    require(truth.shape == (len(users), env.n_items), "true_ratings(users) has the wrong shape")
-    require(truth.dtype == np.float32, f"true_ratings dtype is {truth.dtype}, not float32")
-    require(np.isfinite(truth).all(), "true_ratings holds NaN or inf")
-    sub = env.true_ratings(users[:2], np.arange(min(3, env.n_items)))
-    require(np.allclose(sub, truth[:2, : sub.shape[1]]), "true_ratings(users, items) disagrees")
-    mask = env.rated_mask(users)
-    require(mask.shape == truth.shape and mask.dtype == bool, "rated_mask shape or dtype")
-
-
-def _probe_state(env: Environment, users: np.ndarray, slates: np.ndarray) -> None:
-    for name, view in env.state.items():
-        require(not view.flags.writeable, f"state[{name!r}] is writeable")
-
-
-def _probe_bad_slates(env: Environment, users: np.ndarray, slates: np.ndarray) -> None:
-    bad = [
-        slates[:-1] if len(slates) > 1 else np.zeros((2, 1), np.int64),  # wrong row count
-        np.full_like(slates, env.n_items),  # out of range
-        np.full_like(slates, -1),  # negative
-        slates.astype(float) + 0.5,  # not integers
-    ]
-    if env.n_items > 1:
-        bad.append(np.zeros((len(slates), 2), np.int64))  # an item twice in a slate
-    for slate in bad:
-        try:
-            env.step(slate)
-        except InvalidSlateError:
-            continue
-        raise CheckError(f"step() accepted an invalid slate {np.asarray(slate)[:1].tolist()}…")
-
-
-_PROBES = {
-    "true_ratings": _probe_true_ratings,
-    "state": _probe_state,
-    "bad_slates": _probe_bad_slates,
-}
-
-
-def _same_interactions(a: Interactions | None, b: Interactions | None) -> bool:
-    if a is None or b is None:
-        return a is b
-    return all(
-        np.array_equal(getattr(a, c), getattr(b, c)) for c in ("user", "item", "rating", "step")
-    )
-
-
-def _same_run(a: _Run, b: _Run) -> bool:
-    return (
-        a.error == b.error
-        and _same_interactions(a.initial, b.initial)
-        and len(a.steps) == len(b.steps)
-        and all(
-            np.array_equal(x.users, y.users) and _same_interactions(x.new, y.new)
-            for x, y in zip(a.steps, b.steps)
-        )
-    )
-
-
-class _Context:
-    """The runs of one environment, each made on first use."""
-
-    def __init__(self, env: Environment, seed: int, steps: int) -> None:
-        self.env, self.seed, self.steps = env, seed, steps
-
-    @functools.cached_property
-    def first(self) -> _Run:
-        return _rollout(self.env, self.seed, self.steps, probe=False)
-
-    @functools.cached_property
-    def repeat(self) -> _Run:
-        return _rollout(self.env, self.seed, self.steps, probe=False)
-
-    @functools.cached_property
-    def probed(self) -> _Run:
-        return _rollout(self.env, self.seed, self.steps, probe=True)
-
-    @functools.cached_property
-    def rebuilt(self) -> _Run:
-        return _rollout(type(self.env)(**self.env.spec.params), self.seed, self.steps, False)
-
-
-_CONTEXTS = ContextCache()
-
-
-def _context(env: Environment, seed: int, steps: int) -> _Context:
-    require(isinstance(env, Environment), f"{env!r} is not a recdyn Environment")
-    return _CONTEXTS.get(env, {"seed": seed, "steps": steps}, lambda: _Context(env, seed, steps))
 
 
 def _check_interactions(env: Environment, data: Any, where: str, step: int) -> None:
@@ -227,7 +71,7 @@ def check_environment_params(env: Environment, seed: int = 0, steps: int = 3) ->
 def check_environment_reset(env: Environment, seed: int = 0, steps: int = 3) -> None:
     """``reset(seed)`` returns ``n_initial_ratings`` well-typed ratings (int32 ids in range,
     float32 ratings inside ``rating_range``, step 0), no (user, item) pair twice."""
-    data = _context(env, seed, steps).first.complete().initial
+    data = run_context(env, seed, steps).first.complete().initial
     _check_interactions(env, data, "reset()", step=0)
     key = data.user.astype(np.int64) * env.n_items + data.item
     require(len(np.unique(key)) == len(key), "reset() returned a (user, item) pair twice")
@@ -241,7 +85,7 @@ def check_environment_reset(env: Environment, seed: int = 0, steps: int = 3) -> 
 def check_environment_online_users(env: Environment, seed: int = 0, steps: int = 3) -> None:
     """At every step ``online_users()`` is a non-empty 1-D integer array of distinct ids in
     ``[0, n_users)``, at most ``users_per_step`` of them."""
-    for t, s in enumerate(_context(env, seed, steps).first.complete().steps, 1):
+    for t, s in enumerate(run_context(env, seed, steps).first.complete().steps, 1):
         users = s.users
         require(users.ndim == 1 and np.issubdtype(users.dtype, np.integer), "online_users dtype")
         require(len(users) >= 1, f"no online users at step {t}")
@@ -254,7 +98,7 @@ def check_environment_online_users(env: Environment, seed: int = 0, steps: int =
 def check_environment_step(env: Environment, seed: int = 0, steps: int = 3) -> None:
     """``step(slates)`` returns well-typed ratings of step ``t``, only by online users and
     only of items in their slates, and ``step_index`` advances by one."""
-    for t, s in enumerate(_context(env, seed, steps).first.complete().steps, 1):
+    for t, s in enumerate(run_context(env, seed, steps).first.complete().steps, 1):
         _check_interactions(env, s.new, f"step() {t}", step=t)
         require(np.isin(s.new.user, s.users).all(), f"step {t} rated by a user not online")
         row = np.searchsorted(s.users, s.new.user)
@@ -263,12 +107,17 @@ def check_environment_step(env: Environment, seed: int = 0, steps: int = 3) -> N
             f"step {t} returned a rating of an item not in the user's slate",
         )
         require(s.step_index == t, f"step_index is {s.step_index} after step {t}")
+        shown_nothing = s.users[(s.slates < 0).all(axis=1)]
+        require(
+            not np.isin(s.new.user, shown_nothing).any(),
+            f"step {t} returned a rating by a user shown nothing (a slate of -1)",
+        )
 
 
 @check
 def check_environment_step_arguments(env: Environment, seed: int = 0, steps: int = 3) -> None:
     """``step`` does not write into the slates or scores it is given."""
-    for t, s in enumerate(_context(env, seed, steps).first.complete().steps, 1):
+    for t, s in enumerate(run_context(env, seed, steps).first.complete().steps, 1):
         require(not s.mutated, f"step() {t} mutated its slates or scores argument")
 
 
@@ -276,53 +125,126 @@ def check_environment_step_arguments(env: Environment, seed: int = 0, steps: int
 def check_environment_true_ratings(env: Environment, seed: int = 0, steps: int = 3) -> None:
     """``true_ratings(users)`` is finite float32 ``[len(users), n_items]`` and agrees with
     ``true_ratings(users, items)``; ``rated_mask(users)`` is bool of the same shape."""
-    _require_probe(_context(env, seed, steps).probed, "true_ratings")
+    _require_probe(run_context(env, seed, steps).probed, "true_ratings")
 
 
 @check
 def check_environment_state_read_only(env: Environment, seed: int = 0, steps: int = 3) -> None:
     """Every view in ``env.state`` is read-only (metrics must not change the dynamics)."""
-    _require_probe(_context(env, seed, steps).probed, "state")
+    _require_probe(run_context(env, seed, steps).probed, "state")
 
 
 @check
 def check_environment_rejects_bad_slates(env: Environment, seed: int = 0, steps: int = 3) -> None:
     """``step`` raises :class:`~recdyn.errors.InvalidSlateError` for slates of the wrong
     shape, ids out of range, negative or non-integer ids and an item twice in a slate."""
-    _require_probe(_context(env, seed, steps).probed, "bad_slates")
+    _require_probe(run_context(env, seed, steps).probed, "bad_slates")
 
 
-def _require_probe(run: _Run, name: str) -> None:
+def _require_probe(run: Run, name: str) -> None:
     require(name not in run.probes, run.probes.get(name, ""))
     run.complete()
+
+
+@check
+def check_environment_creators(env: Environment, seed: int = 0, steps: int = 3) -> None:
+    """``item_creators`` is ``None`` or int64 ``[n_items]`` with every creator in ``[0,
+    n_creators)`` owning an item; ``item_features()`` is ``None`` or finite float64
+    ``[n_items, d]``; ``changed_items()`` is sorted distinct int64 ids, and an item's
+    features change at a step only if it is listed (static worlds: never)."""
+    run = run_context(env, seed, steps).first.complete()
+    creators = env.item_creators
+    if creators is None:
+        require(env.n_creators is None, "n_creators is set but item_creators is None")
+    else:
+        require(
+            creators.dtype == np.int64 and creators.shape == (env.n_items,),
+            f"item_creators has dtype {creators.dtype} and shape {creators.shape}",
+        )
+        n = env.n_creators
+        require(isinstance(n, (int, np.integer)) and n >= 1, f"n_creators is {n!r}")
+        require(creators.min() >= 0 and creators.max() < n, "item_creators outside [0, n_creators)")
+        require(len(np.unique(creators)) == n, "a creator owns no item")
+    before = run.features
+    for t, s in enumerate(run.steps, 1):
+        changed = s.changed
+        require(changed.ndim == 1 and changed.dtype == np.int64, f"changed_items() dtype at {t}")
+        require(
+            bool((np.diff(changed) > 0).all()), f"changed_items() at step {t} not sorted/distinct"
+        )
+        require(
+            not len(changed) or (changed.min() >= 0 and changed.max() < env.n_items),
+            f"changed_items() at step {t} holds an id outside [0, n_items)",
+        )
+        if s.features is None:
+            require(before is None and len(changed) == 0, f"item_features() is None at step {t}")
+            continue
+        f = s.features
+        require(
+            f.ndim == 2 and f.shape[0] == env.n_items and f.dtype == np.float64,
+            f"item_features() has dtype {f.dtype} and shape {f.shape}",
+        )
+        require(bool(np.isfinite(f).all()), f"item_features() holds NaN or inf at step {t}")
+        if before is not None and before.shape == f.shape:
+            moved = np.flatnonzero((before != f).any(axis=1))
+            require(
+                bool(np.isin(moved, changed).all()),
+                f"items {moved[~np.isin(moved, changed)][:5].tolist()} changed features at "
+                f"step {t} but changed_items() does not list them",
+            )
+        before = f
+
+
+@check
+def check_environment_repeat_consumption(env: Environment, seed: int = 0, steps: int = 3) -> None:
+    """A world with ``repeat_consumption`` keeps users online after they have rated every
+    item: ``n_items + 1`` steps (at most 1,000) of each online user shown item
+    ``t mod n_items`` never run out of users. (Other worlds: nothing to check.)"""
+    if not env.repeat_consumption:
+        return
+    n_steps = min(env.n_items + 1, 1000)
+    try:
+        env.reset(seed=seed)
+        for t in range(n_steps):
+            users = env.online_users()
+            env.step(np.full(len(users), t % env.n_items, np.int64))
+        require(len(env.online_users()) >= 1, "no user online")
+    except CheckError:
+        raise
+    except Exception as err:
+        raise CheckError(
+            f"after {env.step_index} steps of a repeat-consumption world: "
+            f"{type(err).__name__}: {err}"
+        ) from None
 
 
 @check
 def check_environment_global_rng(env: Environment, seed: int = 0, steps: int = 3) -> None:
     """``reset`` and ``step`` draw only from the environment's own generators, never from
     numpy's or Python's global random state."""
-    run = _context(env, seed, steps).first
+    run = run_context(env, seed, steps).first
     require(run.global_rng is None, f"reset/step: {run.global_rng}")
 
 
 @check
 def check_environment_determinism(env: Environment, seed: int = 0, steps: int = 3) -> None:
-    """The same seed gives the same run; another seed gives other initial data."""
-    ctx = _context(env, seed, steps)
+    """The same seed gives the same run (ratings, and item features — moving creators —
+    after every step); another seed gives other initial data."""
+    ctx = run_context(env, seed, steps)
     first = ctx.first.complete()
-    require(_same_run(first, ctx.repeat), "the same seed gave different runs")
+    require(same_run(first, ctx.repeat), "the same seed gave different runs")
     if env.n_initial_ratings and env.n_users * env.n_items > 1:
         other = env.reset(seed=seed + 1)
-        require(not _same_interactions(first.initial, other), "different seeds gave the same data")
+        require(not same_interactions(first.initial, other), "different seeds gave the same data")
 
 
 @check
 def check_environment_probes_keep_dynamics(env: Environment, seed: int = 0, steps: int = 3) -> None:
     """Calling ``true_ratings``, ``rated_mask``, ``state`` or a rejected ``step`` between
     steps does not change what happens next."""
-    ctx = _context(env, seed, steps)
+    ctx = run_context(env, seed, steps)
     require(
-        _same_run(ctx.first.complete(), ctx.probed),
+        same_run(ctx.first.complete(), ctx.probed),
         "calling true_ratings / rated_mask / state, or a rejected step, changed the dynamics",
     )
 
@@ -330,9 +252,9 @@ def check_environment_probes_keep_dynamics(env: Environment, seed: int = 0, step
 @check
 def check_environment_rebuild(env: Environment, seed: int = 0, steps: int = 3) -> None:
     """An environment built from ``type(env)(**env.spec.params)`` behaves identically."""
-    ctx = _context(env, seed, steps)
+    ctx = run_context(env, seed, steps)
     require(
-        _same_run(ctx.first.complete(), ctx.rebuilt),
+        same_run(ctx.first.complete(), ctx.rebuilt),
         "an environment rebuilt from env.spec.params behaves differently",
     )
 
@@ -347,6 +269,8 @@ _CHECKS = (
     check_environment_true_ratings,
     check_environment_state_read_only,
     check_environment_rejects_bad_slates,
+    check_environment_creators,
+    check_environment_repeat_consumption,
     check_environment_global_rng,
     check_environment_determinism,
     check_environment_probes_keep_dynamics,
@@ -370,4 +294,4 @@ def check_environment(env: Environment, seed: int = 0, steps: int = 3) -> None:
     try:
         run_checks(env, environment_checks(env, seed=seed, steps=steps))
     finally:
-        _CONTEXTS.forget(env)
+        CONTEXTS.forget(env)

@@ -191,3 +191,15 @@ environments.register(
     n_initial_ratings=0,
     n_topics=19,
 )
+
+# -- issue 18: creators who move (seed 004)
+environments.register(
+    "dual-influence-v1",
+    "recdyn.environments.dual_influence:DualInfluenceEnvironment",
+    summary="Users and creators on the unit sphere move towards each other (dual "
+    "influence, seed 004): 100 users, 50 creators, d=10, η=0.1, everyone online.",
+    n_users=100,
+    dim=10,
+    eta_users=0.1,
+    eta_creators=0.1,
+)

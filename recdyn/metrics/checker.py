@@ -28,20 +28,31 @@ from recdyn.metrics.online import OnlineMetric, StepContext
 __all__ = ["check_online_metric", "online_metric_checks", "simulated_step"]
 
 #: Context fields the loop fills only for metrics that declare them in ``needs``.
-OPTIONAL_FIELDS = frozenset({"truth", "rated_before", "predictions", "environment", "recommender"})
+OPTIONAL_FIELDS = frozenset(
+    {"truth", "rated_before", "predictions", "environment", "recommender", "probabilities"}
+)
 #: Of those, the run's objects (read-only handles): compared by their observable state.
 _HANDLES = ("environment", "recommender")
 _COLUMNS = ("user", "item", "rating", "step")
 
 
 def simulated_step(
-    seed: int = 0, *, n_users: int = 40, n_items: int = 25, n_online: int = 8, k: int = 3
+    seed: int = 0,
+    *,
+    n_users: int = 40,
+    n_items: int = 25,
+    n_online: int = 8,
+    k: int = 3,
+    world: tuple[str, dict[str, Any]] | None = None,
 ) -> StepContext:
     """A :class:`StepContext` as the simulation loop builds it, every field filled:
     ``n_online`` users (sorted ids) shown ``k`` distinct items none of which they rated
     before, each rating one of them (half of the time); noise-free ratings in 1–5 and
-    predictions near the observed ratings; a reset ``latent-static-v1`` world of the same
-    size and a TopPop fitted on its initial data as the run's environment and recommender."""
+    predictions near the observed ratings; first-slot probabilities (a softmax of random
+    scores, one row all zero: a user shown nothing); a reset ``latent-static-v1`` world of
+    the same size (or ``world``: a preset name and parameters, given ``n_users``,
+    ``n_items`` and ``users_per_step=n_online`` too) and a TopPop fitted on its initial
+    data as the run's environment and recommender."""
     rng = np.random.default_rng(seed)
     users = np.sort(rng.choice(n_users, size=n_online, replace=False)).astype(np.int64)
     truth = rng.uniform(1.0, 5.0, size=(n_online, n_items)).astype(np.float32)
@@ -55,23 +66,36 @@ def simulated_step(
     ratings = np.clip(np.round(truth[raters, items] + rng.normal(0, 0.5, len(raters))), 1, 5)
     new = Interactions(users[raters], items, ratings, step=np.full(len(raters), 3))
     predictions = (ratings + rng.normal(0, 0.7, len(raters))).astype(np.float32)
-    env, recommender = _world(seed, n_users, n_items, n_online)
+    weights = np.exp(2.0 * rng.normal(size=(n_online, n_items)))
+    probabilities = weights / weights.sum(axis=1, keepdims=True)
+    probabilities[-1] = 0.0
+    env, recommender = _world(seed, n_users, n_items, n_online, world)
     return StepContext(
-        3, users, slates, new, truth, rated, predictions, n_items, env, recommender, seed
+        3,
+        users,
+        slates,
+        new,
+        truth,
+        rated,
+        predictions,
+        n_items,
+        env,
+        recommender,
+        seed,
+        probabilities,
     )
 
 
-def _world(seed: int, n_users: int, n_items: int, n_online: int) -> tuple[Any, Any]:
+def _world(
+    seed: int, n_users: int, n_items: int, n_online: int, world: tuple[str, dict] | None
+) -> tuple[Any, Any]:
     """A small reset environment and a recommender fitted on its initial data."""
     from recdyn.environments.presets import make as make_environment
     from recdyn.recommenders.registry import make as make_recommender
 
+    name, params = world or ("latent-static-v1", {"n_initial_ratings": n_users * n_items // 4})
     env = make_environment(
-        "latent-static-v1",
-        n_users=n_users,
-        n_items=n_items,
-        users_per_step=n_online,
-        n_initial_ratings=n_users * n_items // 4,
+        name, n_users=n_users, n_items=n_items, users_per_step=n_online, **params
     )
     initial = env.reset(seed=seed)
     return env, make_recommender("toppop").fit(initial, n_users, n_items)
@@ -82,13 +106,19 @@ def _observable(handle: Any) -> list[np.ndarray]:
     rated pairs and true ratings of an environment, the scores of a recommender."""
     if hasattr(handle, "rated_mask"):
         every = np.arange(handle.n_users)
-        return [np.array(handle.step_index), handle.rated_mask(every), handle.true_ratings()]
+        state = [np.array(v) for v in handle.state.values()]
+        return [
+            np.array(handle.step_index),
+            handle.rated_mask(every),
+            handle.true_ratings(),
+            *state,
+        ]
     return [handle.score(np.arange(handle.n_users_))]
 
 
-def _contexts(seed: int = 0) -> dict[str, StepContext]:
+def _contexts(seed: int = 0, world: tuple[str, dict] | None = None) -> dict[str, StepContext]:
     """The steps every metric is evaluated on, by name."""
-    full = simulated_step(seed)
+    full = simulated_step(seed, world=world)
     nothing = dataclasses.replace(full, new=Interactions.empty(), predictions=None)
     return {
         "a step with ratings": full,
@@ -110,6 +140,10 @@ def _recording(ctx: StepContext) -> _Recorder:
     rec = _Recorder(**{f.name: getattr(ctx, f.name) for f in dataclasses.fields(ctx)})
     object.__setattr__(rec, "_read", set())
     return rec
+
+
+def _checker_world(metric: Any) -> tuple[str, dict] | None:
+    return getattr(metric, "checker_world", None)
 
 
 def _number(metric: OnlineMetric, ctx: StepContext, where: str) -> float:
@@ -146,7 +180,7 @@ def check_online_metric_params(metric: OnlineMetric, **options: Any) -> None:
 def check_online_metric_value(metric: OnlineMetric, seed: int = 0) -> None:
     """Calling the metric returns a Python ``float``, finite or NaN (NaN: not defined at
     this step), on a step with ratings, without predictions and without ratings."""
-    for where, ctx in _contexts(seed).items():
+    for where, ctx in _contexts(seed, _checker_world(metric)).items():
         _number(metric, ctx, where)
 
 
@@ -155,7 +189,7 @@ def check_online_metric_needs(metric: OnlineMetric, seed: int = 0) -> None:
     """Every optional field the metric reads is declared in ``needs`` (the loop leaves the
     others ``None``), and its value is the same when the undeclared ones are ``None``."""
     undeclared = OPTIONAL_FIELDS - set(metric.needs)
-    for where, ctx in _contexts(seed).items():
+    for where, ctx in _contexts(seed, _checker_world(metric)).items():
         recorder = _recording(ctx)
         value = _number(metric, recorder, where)
         read = sorted(object.__getattribute__(recorder, "_read") & undeclared)
@@ -172,7 +206,7 @@ def check_online_metric_needs(metric: OnlineMetric, seed: int = 0) -> None:
 def check_online_metric_context_unchanged(metric: OnlineMetric, seed: int = 0) -> None:
     """The metric does not write into the context (other metrics of the step read it),
     nor changes the run's environment or recommender it may read."""
-    for where, ctx in _contexts(seed).items():
+    for where, ctx in _contexts(seed, _checker_world(metric)).items():
         before = copy.deepcopy(ctx)
         metric(ctx)
         for f in dataclasses.fields(ctx):
@@ -192,7 +226,7 @@ def check_online_metric_context_unchanged(metric: OnlineMetric, seed: int = 0) -
 @check
 def check_online_metric_determinism(metric: OnlineMetric, seed: int = 0) -> None:
     """The same step gives the same value, and the global random state is not used."""
-    for where, ctx in _contexts(seed).items():
+    for where, ctx in _contexts(seed, _checker_world(metric)).items():
         with GlobalRngGuard() as guard:
             a, b = metric(ctx), metric(ctx)
         guard.require_untouched()

@@ -31,7 +31,13 @@ class StepContext:
     recommender : the world and the model of the run, *to read only* (their public
     methods: ``true_ratings``, ``rated_mask``, ``score`` …; at the end of the step, before
     retraining), for metrics that look beyond the online users; seed : the run's root seed,
-    from which a metric that samples derives a named stream (:mod:`recdyn.seeding`).
+    from which a metric that samples derives a named stream (:mod:`recdyn.seeding`);
+    probabilities : the policy's first-slot distribution of the step, float ``[n_users,
+    n_items]`` (``policy.probabilities(scores, exclude)``; ``None`` where the policy cannot
+    say), for metrics of what the policy *would* show (seed 004's RD and RR);
+    exclude_rated : whether the policy was barred from items the user had rated (``False``
+    in worlds with repeat consumption), so that a comparison with the best choice obeys
+    the same rule.
     """
 
     step: int
@@ -45,20 +51,26 @@ class StepContext:
     environment: Any = None
     recommender: Any = None
     seed: Any = None
+    probabilities: np.ndarray | None = None
+    exclude_rated: bool = True
 
 
 class OnlineMetric(Parametrized):
     """A per-step metric: ``value(ctx)`` maps a :class:`StepContext` to one number.
 
     ``needs`` lists the context fields beyond the basic ones that it reads (``truth``,
-    ``rated_before``, ``predictions``, ``environment``, ``recommender``: the loop fills them
-    only when a metric needs them). ``simulate`` runs a clone of each metric, so a metric
+    ``rated_before``, ``predictions``, ``environment``, ``recommender``, ``probabilities``:
+    the loop fills them only when a metric needs them). ``checker_world`` names the world
+    :func:`~recdyn.metrics.check_online_metric` measures a metric in, for a metric not
+    defined in every world (a preset name and parameters; ``None``: a small
+    ``latent-static-v1``). ``simulate`` runs a clone of each metric, so a metric
     may keep state across the steps of one run. Subclass it and register the class
     (``online_metrics.register("name", "module:Class")``); :func:`metric_class` makes one
     from a function ``fn(ctx) -> float``.
     """
 
     needs: ClassVar[frozenset[str]] = frozenset()
+    checker_world: ClassVar[tuple[str, dict[str, Any]] | None] = None
 
     @property
     def name(self) -> str:
@@ -86,12 +98,14 @@ def regret(ctx: StepContext) -> float:
     r"""Mean instantaneous regret against the oracle's pick:
     :math:`\frac{1}{|N_t|}\sum_{(u,i)\in N_t}\big(\max_{j \notin R_u} \mu_{uj} - \mu_{ui}\big)`,
     with :math:`\mu` the noise-free ratings before the step and :math:`R_u` the items ``u``
-    had already rated (the oracle obeys the same no-repeat rule as the policy)."""
+    had already rated (the oracle obeys the same no-repeat rule as the policy: :math:`R_u =
+    \emptyset` where rated items may be shown again, ``ctx.exclude_rated`` false)."""
     if not len(ctx.new):
         return np.nan
     row = np.searchsorted(ctx.users, ctx.new.user)
     truth = ctx.truth
-    best = push_down(truth, ctx.rated_before).max(axis=1)[row]
+    allowed = push_down(truth, ctx.rated_before) if ctx.exclude_rated else truth
+    best = allowed.max(axis=1)[row]
     got = truth[row, ctx.new.item]
     return float(np.mean(best - got))
 
@@ -106,8 +120,10 @@ def rmse(ctx: StepContext) -> float:
 
 
 def distinct_items(ctx: StepContext) -> float:
-    """Number of distinct items shown in the step (all slate positions)."""
-    return float(len(np.unique(ctx.slates)))
+    """Number of distinct items shown in the step (all slate positions; an empty slot,
+    ``-1``, is not an item)."""
+    shown = np.unique(ctx.slates)
+    return float(np.count_nonzero(shown >= 0))
 
 
 def n_ratings(ctx: StepContext) -> float:
@@ -154,6 +170,14 @@ online_metrics.register(
     "recdyn.metrics.homogenization:Homogenization",
     sets="cumulative",
 )
+for _name, _cls in {
+    "creator_diversity": "CreatorDiversity",
+    "polarization": "Polarization",
+    "recommendation_diversity": "RecommendationDiversity",
+    "recommendation_relevance": "RecommendationRelevance",
+    "creator_clusters": "CreatorClusters",
+}.items():
+    online_metrics.register(_name, f"recdyn.metrics.polarization:{_cls}")
 
 DEFAULT_METRICS = ("mean_rating", "regret", "rmse")
 

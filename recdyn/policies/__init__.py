@@ -1,19 +1,26 @@
 """Policies turn scores into slates (and report propensities when stochastic)."""
 
-from recdyn.policies.base import Policy, Selection, top_k
+from recdyn.policies.base import NO_ITEM, Policy, PolicyWrapper, Selection, top_k
 from recdyn.policies.checker import check_policy, policy_checks
+from recdyn.policies.diversity import DiversityBoost
 from recdyn.policies.greedy import GreedyPolicy
+from recdyn.policies.mixing import UniformMixing
 from recdyn.policies.registry import make, policies
 from recdyn.policies.stochastic import EpsilonGreedyPolicy, SoftmaxPolicy
-from recdyn.policies.truncation import TopKTruncation
+from recdyn.policies.truncation import ThresholdTruncation, TopKTruncation
 
 __all__ = [
+    "NO_ITEM",
+    "DiversityBoost",
     "EpsilonGreedyPolicy",
     "GreedyPolicy",
     "Policy",
+    "PolicyWrapper",
     "Selection",
     "SoftmaxPolicy",
+    "ThresholdTruncation",
     "TopKTruncation",
+    "UniformMixing",
     "check_policy",
     "make",
     "policies",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -13,18 +13,25 @@ from recdyn._validation import check_int
 from recdyn.errors import InvalidParameterError
 from recdyn.params import Parametrized
 
+#: A slate entry meaning "nothing shown in this slot". Only a policy that declares
+#: ``may_show_nothing`` returns it (e.g. threshold truncation when no item passes), and
+#: only in the last slots of a row; environments consume nothing there.
+NO_ITEM = -1
+
 
 @dataclass(frozen=True)
 class Selection:
     """Slates chosen by a policy.
 
-    slates : int64 ``[n_users, k]``, best first.
+    slates : int64 ``[n_users, k]``, best first; :data:`NO_ITEM` (``-1``) in the trailing
+        slots where a policy that may show nothing shows nothing.
     propensities : float ``[n_users, k]`` — the probability that the policy shows each
         slate item — for stochastic policies; ``None`` for deterministic ones.
     inclusion : float ``[n_users, k]`` or ``None`` — what :func:`recdyn.simulate` logs as
         the policy's probability of showing each item, where ``propensities`` are not
         inclusion probabilities (Plackett–Luce factors of softmax slates with ``k > 1``;
         see :class:`~recdyn.policies.SoftmaxPolicy`); ``None``: ``propensities`` are.
+        A :data:`NO_ITEM` slot has propensity 1 (given the scores, nothing is shown there).
     """
 
     slates: np.ndarray
@@ -37,8 +44,31 @@ class Policy(Parametrized, ABC):
 
     ``exclude`` (bool ``[n_users, n_items]``) marks items that must not be shown, normally
     those the user already rated. A user with fewer than ``k`` allowed items gets the
-    allowed ones first, then excluded ones (so slates always have ``k`` distinct items).
+    allowed ones first, then excluded ones (so slates always have ``k`` distinct items),
+    unless the policy ``may_show_nothing``: then its last slots may be :data:`NO_ITEM`.
+
+    ``probabilities(scores, exclude)`` gives the exact distribution of the first slate
+    position (``None`` where a policy cannot say). A policy that reads the world (e.g. its
+    item features) sets ``requires_environment``; :func:`recdyn.simulate` then calls
+    ``attach(env)`` on a clone of it after ``reset``.
     """
+
+    #: Whether the policy reads the world; :func:`recdyn.simulate` then calls ``attach``.
+    requires_environment: ClassVar[bool] = False
+    #: Whether slates may hold :data:`NO_ITEM` (nothing shown in a slot).
+    may_show_nothing: ClassVar[bool] = False
+
+    def attach(self, env: Any) -> Policy:
+        """Give the policy the world it reads (called after ``env.reset``); by default it
+        reads nothing. Returns the policy."""
+        return self
+
+    def probabilities(self, scores: Any, exclude: np.ndarray | None = None) -> np.ndarray | None:
+        """The exact probability of each item in the first slate position, float
+        ``[n_users, n_items]``: rows sum to 1, or to 0 where nothing is shown (only for a
+        policy that ``may_show_nothing``); excluded items have 0 unless no item is allowed.
+        ``None``: the policy cannot say (the default)."""
+        return None
 
     def select(
         self,
@@ -47,18 +77,8 @@ class Policy(Parametrized, ABC):
         exclude: np.ndarray | None = None,
         rng: np.random.Generator | None = None,
     ) -> Selection:
-        scores = np.asarray(scores)
-        if scores.ndim != 2 or not np.issubdtype(scores.dtype, np.number):
-            raise InvalidParameterError(
-                f"scores must be a numeric [n_users, n_items] array, got shape {scores.shape}"
-            )
+        scores, exclude = check_scores(scores, exclude)
         k = check_int("k", k, low=1, high=scores.shape[1])
-        if exclude is not None:
-            exclude = np.asarray(exclude, dtype=bool)
-            if exclude.shape != scores.shape:
-                raise InvalidParameterError(
-                    f"exclude must have the scores' shape {scores.shape}, got {exclude.shape}"
-                )
         if rng is None:
             rng = np.random.default_rng()
         return self._select(scores, k, exclude, rng)
@@ -67,6 +87,40 @@ class Policy(Parametrized, ABC):
     def _select(
         self, scores: np.ndarray, k: int, exclude: np.ndarray | None, rng: np.random.Generator
     ) -> Selection: ...
+
+
+class PolicyWrapper(Policy):
+    """A policy built on another one, ``self.base_policy``: it reads the world when its
+    base does (``attach`` is passed on) and may show nothing when its base may."""
+
+    @property
+    def requires_environment(self) -> bool:  # type: ignore[override]
+        return bool(self.base_policy.requires_environment)
+
+    @property
+    def may_show_nothing(self) -> bool:  # type: ignore[override]
+        return bool(self.base_policy.may_show_nothing)
+
+    def attach(self, env: Any) -> Policy:
+        self.base_policy.attach(env)
+        return self
+
+
+def check_scores(scores: Any, exclude: Any) -> tuple[np.ndarray, np.ndarray | None]:
+    """``scores`` as a numeric ``[n_users, n_items]`` array and ``exclude`` as a boolean
+    array of the same shape (or ``None``); :class:`InvalidParameterError` otherwise."""
+    scores = np.asarray(scores)
+    if scores.ndim != 2 or not np.issubdtype(scores.dtype, np.number):
+        raise InvalidParameterError(
+            f"scores must be a numeric [n_users, n_items] array, got shape {scores.shape}"
+        )
+    if exclude is not None:
+        exclude = np.asarray(exclude, dtype=bool)
+        if exclude.shape != scores.shape:
+            raise InvalidParameterError(
+                f"exclude must have the scores' shape {scores.shape}, got {exclude.shape}"
+            )
+    return scores, exclude
 
 
 def top_k(

@@ -8,7 +8,9 @@ raising a :class:`~recdyn.errors.CheckError` that names the check and the policy
 8 items (ties included); ``k_values`` are the slate sizes tried (lower them for a policy
 that limits ``k``, e.g. a truncation to ``m < 8`` items); ``n_draws`` is the number of
 slates drawn to test propensities against observed frequencies
-(:mod:`recdyn.policies.propensity_check`).
+(:mod:`recdyn.policies.propensity_check`) and the first slot's ``probabilities`` against
+observed frequencies. A policy that ``requires_environment`` is checked on a clone attached
+to a stand-in world of 8 items with unit feature vectors (:class:`FeatureWorld`).
 """
 
 from __future__ import annotations
@@ -26,10 +28,10 @@ from recdyn.checking import (
     run_checks,
 )
 from recdyn.errors import CheckError
-from recdyn.policies.base import Policy, Selection
-from recdyn.policies.propensity_check import check_exact_propensities
+from recdyn.policies.base import NO_ITEM, Policy, Selection
+from recdyn.policies.propensity_check import bernstein_tolerance, check_exact_propensities
 
-__all__ = ["check_policy", "policy_checks"]
+__all__ = ["FeatureWorld", "check_policy", "policy_checks"]
 
 N_ITEMS = 8
 N_USERS = 90
@@ -52,17 +54,57 @@ def _exclusions(seed: int) -> np.ndarray:
     return rank >= n_allowed[:, None]
 
 
+class FeatureWorld:
+    """A stand-in world for policies that read one: ``N_ITEMS`` items whose
+    ``item_features()`` are seeded unit vectors in 3 dimensions."""
+
+    n_items = N_ITEMS
+
+    def __init__(self, seed: int = 0) -> None:
+        x = np.random.default_rng(seed).normal(size=(N_ITEMS, 3))
+        self._features = x / np.linalg.norm(x, axis=1, keepdims=True)
+        self._features.flags.writeable = False
+
+    def item_features(self) -> np.ndarray:
+        return self._features
+
+
+def _ready(policy: Policy) -> Policy:
+    """``policy``, or a clone of it attached to a :class:`FeatureWorld` if it reads one."""
+    if isinstance(policy, Policy) and policy.requires_environment:
+        return policy.clone().attach(FeatureWorld())
+    return policy
+
+
 def _select(policy: Policy, scores: np.ndarray, k: int, exclude, seed: int) -> Selection:
-    return policy.select(scores, k, exclude, np.random.default_rng(seed))
+    return _ready(policy).select(scores, k, exclude, np.random.default_rng(seed))
 
 
-def _valid(sel: Selection, n_users: int, k: int, what: str) -> None:
+def _valid(sel: Selection, n_users: int, k: int, what: str, nothing: bool = False) -> None:
     require(isinstance(sel, Selection), f"{what}: select() returned {type(sel).__name__}")
     s = sel.slates
     require(isinstance(s, np.ndarray), f"{what}: slates are {type(s).__name__}, not ndarray")
     require(s.shape == (n_users, k), f"{what}: slates have shape {s.shape}, not {(n_users, k)}")
     require(np.issubdtype(s.dtype, np.integer), f"{what}: slates have dtype {s.dtype}")
-    require(s.min() >= 0 and s.max() < N_ITEMS, f"{what}: an item id is out of [0, {N_ITEMS})")
+    empty = s == NO_ITEM
+    if empty.any():
+        require(
+            nothing,
+            f"{what}: a slate holds NO_ITEM ({NO_ITEM}) but the policy does not declare "
+            "may_show_nothing",
+        )
+        late = np.flatnonzero((np.diff(empty.astype(np.int8), axis=1) < 0).any(axis=1))
+        if len(late):
+            raise CheckError(
+                f"{what}: slate {s[late[0]].tolist()} shows an item after a NO_ITEM slot "
+                "(NO_ITEM may only fill the last slots)"
+            )
+    shown = s[~empty]
+    require(
+        not shown.size or (shown.min() >= 0 and shown.max() < N_ITEMS),
+        f"{what}: an item id is out of [0, {N_ITEMS})",
+    )
+    s = np.where(empty, -1 - np.arange(k), s)  # NO_ITEM slots never count as repeats
     dup = (np.diff(np.sort(s, axis=1), axis=1) == 0).any(axis=1)
     if dup.any():
         raise CheckError(f"{what}: slate {s[dup][0].tolist()} shows an item twice")
@@ -95,19 +137,37 @@ def check_policy_slates(policy: Policy, k_values=K_VALUES, n_draws: int = 40_000
     scores, exclude = _scores(1), _exclusions(2)
     for k in k_values:
         for mask, label in ((None, "no exclusions"), (exclude, "with exclusions")):
-            _valid(_select(policy, scores, k, mask, 3), N_USERS, k, f"k={k}, {label}")
+            sel = _select(policy, scores, k, mask, 3)
+            _valid(sel, N_USERS, k, f"k={k}, {label}", bool(policy.may_show_nothing))
 
 
 @check
 def check_policy_exclusions(policy: Policy, k_values=K_VALUES, n_draws: int = 40_000) -> None:
     """No excluded item is shown while ``k`` allowed ones remain; a user with fewer than
     ``k`` allowed items gets all of them first, then excluded ones (the documented
-    fill-in, so a slate always has ``k`` distinct items)."""
+    fill-in, so a slate always has ``k`` distinct items). A policy that may show nothing
+    may instead leave the last slots empty (:data:`~recdyn.policies.base.NO_ITEM`), but
+    shows an excluded item only after every allowed one."""
     scores, exclude = _scores(4), _exclusions(5)
     n_allowed = (~exclude).sum(axis=1)
     for k in k_values:
         s = _select(policy, scores, k, exclude, 6).slates
-        shown_excluded = np.take_along_axis(exclude, s, axis=1)
+        empty = s == NO_ITEM
+        shown_excluded = np.take_along_axis(exclude, np.where(empty, 0, s), axis=1) & ~empty
+        if policy.may_show_nothing:
+            shown_allowed = (~shown_excluded & ~empty).sum(axis=1)
+            kind = np.where(empty, 2, shown_excluded.astype(np.int64))
+            bad = np.flatnonzero(
+                (np.diff(kind, axis=1) < 0).any(axis=1)
+                | (shown_excluded.any(axis=1) & (shown_allowed < n_allowed))
+            )
+            if len(bad):
+                raise CheckError(
+                    f"k={k}: a user with {n_allowed[bad[0]]} allowed items was shown an "
+                    f"excluded item before all of them, or an item after an excluded one "
+                    f"that is allowed (slate {s[bad[0]].tolist()})"
+                )
+            continue
         rich = n_allowed >= k
         bad = np.flatnonzero(rich & shown_excluded.any(axis=1))
         if len(bad):
@@ -161,6 +221,7 @@ def check_policy_propensities(policy: Policy, k_values=K_VALUES, n_draws: int = 
     with exclusions and with fewer allowed items than ``k``, each reported value agrees
     with the observed frequency of its event (see
     :func:`~recdyn.policies.propensity_check.check_exact_propensities`)."""
+    policy = _ready(policy)
     sel = _select(policy, _scores(13), max(k_values), _exclusions(14), 15)
     if sel.propensities is None:
         scores = _scores(16, ties=False)
@@ -193,6 +254,63 @@ def check_policy_propensities(policy: Policy, k_values=K_VALUES, n_draws: int = 
         check_exact_propensities(policy, row, excluded, k, n_draws, seed=22 + i)
 
 
+@check
+def check_policy_probabilities(policy: Policy, k_values=K_VALUES, n_draws: int = 40_000) -> None:
+    """``probabilities`` is ``None`` (the policy cannot say) or the exact distribution of
+    the first slot: float ``[n_users, n_items]`` in ``[0, 1]``, rows summing to 1 (or 0
+    where the policy may show nothing), excluded items 0 where some item is allowed, the
+    same on every call, inputs untouched; drawn ``n_draws`` times (``k = 1`` and
+    ``k > 1``; one item excluded, and every item excluded), the first slot shows each item
+    (or nothing) as often as its probability says, within the Bernstein bound of
+    :mod:`~recdyn.policies.propensity_check`."""
+    policy = _ready(policy)
+    scores, exclude = _scores(23), _exclusions(24)
+    given_scores, given_exclude = scores.copy(), exclude.copy()
+    with GlobalRngGuard() as guard:
+        p = policy.probabilities(given_scores, given_exclude)
+        again = policy.probabilities(given_scores, given_exclude)
+    guard.require_untouched()
+    if p is None:
+        return
+    require(np.array_equal(given_scores, scores), "probabilities() changed its scores")
+    require(np.array_equal(given_exclude, exclude), "probabilities() changed its exclude")
+    require(isinstance(p, np.ndarray), f"probabilities() returned {type(p).__name__}")
+    require(p.shape == scores.shape, f"probabilities have shape {p.shape}, not {scores.shape}")
+    require(np.issubdtype(p.dtype, np.floating), f"probabilities have dtype {p.dtype}")
+    require(np.array_equal(p, again), "two calls gave other probabilities")
+    require(bool(np.isfinite(p).all()), "probabilities hold NaN or inf")
+    require(p.min() >= 0 and p.max() <= 1 + 1e-12, f"probabilities span [{p.min()}, {p.max()}]")
+    total = p.sum(axis=1)
+    ok = np.abs(total - 1) <= 1e-9
+    if policy.may_show_nothing:
+        ok |= np.abs(total) <= 1e-12
+    if not ok.all():
+        raise CheckError(f"a row of probabilities sums to {total[~ok][0]}, not 1")
+    some = (~exclude).any(axis=1)
+    leak = (p > 0) & exclude & some[:, None]
+    require(not leak.any(), "an excluded item has positive probability while items are allowed")
+    row = np.array([1.0, 3.0, 3.0, 2.0, 0.5, 2.5, 0.0, 1.5])  # a tie; then exclusions
+    k_big = min((k for k in k_values if k > 1), default=1)
+    cases = [(1, np.arange(N_ITEMS) == 6), (k_big, np.arange(N_ITEMS) == 6)]
+    cases.append((1, np.ones(N_ITEMS, bool)))
+    for i, (k, excluded) in enumerate(cases):
+        probs = policy.probabilities(row[None, :], excluded[None, :])[0]
+        first = _select(
+            policy, np.tile(row, (n_draws, 1)), k, np.tile(excluded, (n_draws, 1)), 30 + i
+        ).slates[:, 0]
+        counts = np.bincount(np.where(first == NO_ITEM, N_ITEMS, first), minlength=N_ITEMS + 1)
+        expected = np.append(probs, max(0.0, 1.0 - probs.sum()))
+        tol = bernstein_tolerance(np.full(N_ITEMS + 1, float(n_draws)), expected)
+        bad = np.flatnonzero(np.abs(counts - n_draws * expected) > tol)
+        if len(bad):
+            j = int(bad[0])
+            what = "nothing" if j == N_ITEMS else f"item {j}"
+            raise CheckError(
+                f"k={k}, {int((~excluded).sum())} allowed items: the first slot showed {what} "
+                f"{counts[j]}/{n_draws} times, but probabilities() says {expected[j]:.4g}"
+            )
+
+
 _CHECKS = (
     check_policy_interface,
     check_policy_params,
@@ -201,6 +319,7 @@ _CHECKS = (
     check_policy_inputs_unchanged,
     check_policy_determinism,
     check_policy_propensities,
+    check_policy_probabilities,
 )
 
 

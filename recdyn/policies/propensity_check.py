@@ -10,12 +10,13 @@ docstrings):
   probability of the item at ``j`` given the items above it
   (:class:`~recdyn.policies.SoftmaxPolicy`, Plackett–Luce): it depends on the items above.
 
-For ``k = 1`` they coincide. :func:`check_exact_propensities` draws ``n_draws`` slates for
-one user's scores, reads which meaning applies from the reports themselves (an item
-reported with one value everywhere: inclusion; otherwise conditional, and then the
-value must be a function of the items above it), and compares every reported value ``p``
-with the observed frequency of its event among the ``n`` draws where it could happen,
-within a Bernstein bound on a binomial count:
+For ``k = 1`` they coincide. A slot showing nothing (``NO_ITEM``) is one more outcome,
+"item" ``n_items`` of the events below. :func:`check_exact_propensities` draws
+``n_draws`` slates for one user's scores, reads which meaning applies from the reports
+themselves (an item reported with one value everywhere: inclusion; otherwise
+conditional, and then the value must be a function of the items above it), and
+compares every reported value ``p`` with the observed frequency of its event among the
+``n`` draws where it could happen, within a Bernstein bound on a binomial count:
 
 .. math:: |c - n p| \\le \\frac{L}{3} + \\sqrt{\\frac{L^2}{9} + 2 L\\, n p (1 - p)},
           \\qquad L = \\ln(2 / 10^{-9}),
@@ -58,6 +59,9 @@ def check_exact_propensities(
     exclude = np.tile(excluded, (n_draws, 1))
     sel = policy.select(scores, k, exclude, np.random.default_rng(seed))
     slates, props = sel.slates, sel.propensities
+    if (slates < 0).any():  # NO_ITEM (-1): "nothing shown" counts as one more outcome
+        slates = np.where(slates < 0, n_items, slates)
+        n_items += 1
     where = f"k={k}, {int((~excluded).sum())} allowed items, {n_draws} draws"
     require(props is not None, f"{where}: no propensities reported")
     require(

@@ -117,6 +117,11 @@ class EpsilonGreedyPolicy(Policy):
             props[rich] = _rank_span_mean(table, lo, tied)
         return Selection(slates, props)
 
+    def probabilities(self, scores: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray:
+        r"""The first slot's exact distribution: :math:`\pi_i` above (the inclusion
+        probabilities of ``k = 1``); uniform over all items where nothing is allowed."""
+        return self.inclusion_probabilities(scores, 1, exclude)
+
     def inclusion_probabilities(
         self, scores: np.ndarray, k: int = 1, exclude: np.ndarray | None = None
     ) -> np.ndarray:

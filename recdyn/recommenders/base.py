@@ -10,6 +10,8 @@
 * ``score(users)`` returns a relevance score for every item, ``[len(users), n_items]``.
 * ``predict(users, items)`` returns the predicted rating of each pair (models whose scores
   are not ratings set ``predicts_ratings = False``).
+* ``items_changed(items)`` is told which items' features changed in a world whose items
+  move (creators who move, seed 004); the default does nothing (see its docstring).
 Fitted attributes end with an underscore (``n_users_``, ``n_items_``).
 """
 
@@ -81,6 +83,27 @@ class Recommender(Parametrized, ABC):
             )
         return np.asarray(self._predict(users, items), dtype=np.float32)
 
+    def items_changed(self, items: Any) -> Recommender:
+        """Hear that the features of ``items`` (int ids) changed at the last step.
+
+        :func:`recdyn.simulate` calls it after every step of a world whose items move
+        (``Environment.changed_items()`` non-empty, e.g. ``dual-influence-v1``, where each
+        item is its creator's content and creators move towards their audience). The
+        default does nothing: a learned recommender keeps learning from the new ratings
+        (its ``partial_fit``), so its view of a moved item is updated only as fast as
+        ratings of it arrive and older ratings of the item's former self still count; an
+        Oracle reads the world's current state anyway. A model that should react faster
+        overrides :meth:`_items_changed` (e.g. forget or re-solve those items' factors at
+        its next ``partial_fit``; a refit is the simple fallback).
+        """
+        self._require_fitted()
+        items = check_ids("items", items, self.n_items_)
+        if items.ndim != 1:
+            raise InvalidParameterError(f"items must be a 1-D id array, got shape {items.shape}")
+        if len(items):
+            self._items_changed(items)
+        return self
+
     @property
     def data_(self) -> Interactions:
         """Everything the model has been fitted on so far."""
@@ -97,6 +120,9 @@ class Recommender(Parametrized, ABC):
     def _partial_fit(self, new: Interactions) -> None:
         """Default fall-back: refit from scratch on all data seen so far."""
         self._fit(self._log.to_interactions())
+
+    def _items_changed(self, items: np.ndarray) -> None:
+        """React to moved items (ids, int64); default: nothing (see :meth:`items_changed`)."""
 
     def _predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         """Default: score each distinct user once and gather."""

@@ -187,7 +187,7 @@ class Environment(Parametrized, ABC):
         cached = getattr(self, "_arrival_cache", None)
         if (
             cached is None
-            or not np.array_equal(cached[0], self._log_activity)
+            or cached[0] is not self._log_activity  # drawn anew (only) by reset
             or not np.array_equal(cached[1], eligible)
         ):
             logw = np.where(eligible, self._log_activity, -np.inf)

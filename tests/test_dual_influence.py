@@ -272,7 +272,7 @@ def test_checker_names_broken_creator_rules():
 def test_checker_names_worlds_that_run_out_of_users():
     class _Claims(_NoRepeat):
         def _eligible(self):
-            return self._n_rated < self._n_items
+            return self._rated.counts < self._n_items
 
     env = _Claims(n_users=4, n_creators=3)
     type(env).repeat_consumption = True

@@ -30,6 +30,9 @@ import numpy as np
 from recdyn._validation import check_ids
 from recdyn.constraints import Boolean, Interval, Options
 from recdyn.environments import sampling
+from recdyn.environments.creators import CreatorsAndFeatures
+from recdyn.environments.initial import InitialRatings
+from recdyn.environments.rated import RatedPairs
 from recdyn.environments.slates import check_slates
 from recdyn.errors import (
     InvalidParameterError,
@@ -48,7 +51,7 @@ THESIS_SMALL_SIZE = MappingProxyType(
 )
 
 
-class Environment(Parametrized, ABC):
+class Environment(InitialRatings, CreatorsAndFeatures, Parametrized, ABC):
     """A population of ``n_users`` users and ``n_items`` items with latent preferences.
 
     Parameters shared by every environment
@@ -148,8 +151,7 @@ class Environment(Parametrized, ABC):
         """
         init_rng, self._rng = environment_streams(seed)
         self._n_items = self._n_items_initial
-        self._rated = np.zeros((self.n_users, (self._n_items + 7) // 8), np.uint8)
-        self._n_rated = np.zeros(self.n_users, np.int64)
+        self._rated = RatedPairs(self.n_users, self._n_items)
         self._log_activity = np.log(
             sampling.activity_weights(self.user_distribution, self.n_users, init_rng)
         )
@@ -274,38 +276,7 @@ class Environment(Parametrized, ABC):
         """Boolean ``[len(users), n_items]``: which items each user has already rated."""
         self._require_reset()
         users = check_ids("users", users, self.n_users)
-        return np.unpackbits(
-            self._rated[users], axis=1, count=self._n_items, bitorder="little"
-        ).astype(bool)
-
-    # -- creators and moving items (issue 18): read-only, for metrics and policies
-    @property
-    def item_creators(self) -> np.ndarray | None:
-        """Creator id of each item (int64 ``[n_items]``, read-only; every creator in
-        ``[0, n_creators)`` owns at least one item), or ``None`` in a world without
-        creators (every chapter-2 world)."""
-        self._require_reset()
-        return _read_only(self._item_creators(), np.int64)
-
-    @property
-    def n_creators(self) -> int | None:
-        """Number of creators, or ``None`` in a world without creators."""
-        creators = self.item_creators
-        return None if creators is None else int(creators.max()) + 1
-
-    def item_features(self) -> np.ndarray | None:
-        """Current feature vector of each item (float64 ``[n_items, d]``, read-only), or
-        ``None`` when the world exposes none. In ``dual-influence-v1`` each item *is* its
-        creator's content: the creators' unit vectors."""
-        self._require_reset()
-        return _read_only(self._item_features(), np.float64)
-
-    def changed_items(self) -> np.ndarray:
-        """Ids (int64, sorted, distinct) of the items whose features changed at the last
-        step; empty in a static world and right after ``reset``."""
-        self._require_reset()
-        changed = self._changed_items() if self._t > 0 else None
-        return np.empty(0, np.int64) if changed is None else _read_only(changed, np.int64)
+        return self._rated.mask(users)
 
     @property
     def state(self) -> MappingProxyType:
@@ -334,18 +305,6 @@ class Environment(Parametrized, ABC):
     @abstractmethod
     def _state(self) -> dict[str, np.ndarray]:
         """The latent state as named arrays."""
-
-    def _item_creators(self) -> np.ndarray | None:
-        """Creator of each item, or ``None`` (default: a world without creators)."""
-        return None
-
-    def _item_features(self) -> np.ndarray | None:
-        """Item feature vectors ``[n_items, d]``, or ``None`` (default)."""
-        return None
-
-    def _changed_items(self) -> np.ndarray | None:
-        """Items whose features changed at the last step, or ``None`` (default: static)."""
-        return None
 
     def _true_matrix(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         u = np.repeat(users, len(items))
@@ -395,74 +354,18 @@ class Environment(Parametrized, ABC):
         generated, one rating at a time. Default: nothing."""
 
     # ------------------------------------------------------------------ machinery
-    def _initial_data(self, rng: np.random.Generator) -> Interactions:
-        n = self.n_initial_ratings
-        noisy = None
-        if self.initial_sampling != "uniform" and n:
-            noisy = self._observe_matrix(rng)
-        flat = sampling.initial_pairs(
-            self.initial_sampling,
-            self.n_users,
-            self._n_items,
-            n,
-            rng,
-            noisy,
-            self.rating_range,
-            self.biased_sampling,
-        )
-        flat = np.sort(flat)
-        users, items = np.divmod(flat, self._n_items)
-        if self.initial_dynamics:
-            ratings = self._rate_in_sequence(users, items, rng)
-        elif noisy is not None and self.biased_sampling == "thesis":
-            ratings = noisy.ravel()[flat]
-        else:
-            ratings = self._observe(users, items, rng)
-        return Interactions(users, items, ratings, np.zeros(len(flat), STEP_DTYPE))
-
-    def _rate_in_sequence(
-        self, users: np.ndarray, items: np.ndarray, rng: np.random.Generator
-    ) -> np.ndarray:
-        """Initial ratings given one at a time, each followed by its dynamics
-        (:meth:`_consume`), in a random order: RecLab's ``reset``, which rated every
-        initial pair through the same function as an online rating. A user's ratings are
-        sequential; different users' are independent, so round ``j`` rates every user's
-        ``j``-th pair at once."""
-        order = rng.permutation(len(users))
-        u = users[order]
-        by_user = np.argsort(u, kind="stable")
-        counts = np.bincount(u, minlength=self.n_users)
-        starts = np.cumsum(counts) - counts
-        round_of = np.empty(len(u), np.int64)
-        round_of[by_user] = np.arange(len(u)) - starts[u[by_user]]
-        ratings = np.empty(len(u))
-        by_round = np.argsort(round_of, kind="stable")
-        ends = np.cumsum(np.bincount(round_of))
-        for lo, hi in zip(np.concatenate([[0], ends[:-1]]), ends):
-            pick = order[by_round[lo:hi]]
-            ratings[pick] = self._observe(users[pick], items[pick], rng)
-            self._consume(users[pick], items[pick], rng)
-        return ratings
-
     def _mark_rated(self, users: np.ndarray, items: np.ndarray) -> None:
-        if len(users) == 0:
-            return
-        byte, bit = np.divmod(items, 8)
-        masks = (1 << bit).astype(np.uint8)
-        new = (self._rated[users, byte] & masks) == 0
-        np.bitwise_or.at(self._rated, (users, byte), masks)
-        np.add.at(self._n_rated, users[new], 1)
+        self._rated.mark(users, items)
 
     def _is_rated(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        byte, bit = np.divmod(items, 8)
-        return ((self._rated[users, byte] >> bit.astype(np.uint8)) & 1).astype(bool)
+        return self._rated.contains(users, items)
 
     def _eligible(self) -> np.ndarray:
         """Users who may be online: all with repeat consumption, else those who have not
         rated every item."""
         if self.repeat_consumption:
             return np.ones(self.n_users, bool)
-        return self._n_rated < self._n_items
+        return self._rated.counts < self._n_items
 
     def _select_online(self) -> np.ndarray:
         logw = np.where(self._eligible(), self._log_activity, -np.inf)
@@ -485,11 +388,3 @@ class Environment(Parametrized, ABC):
                 "Reset the environment or use fewer steps."
             )
 
-
-def _read_only(values: np.ndarray | None, dtype: type) -> np.ndarray | None:
-    """``values`` as a read-only array of ``dtype`` (a view when no conversion is needed)."""
-    if values is None:
-        return None
-    out = np.asarray(values, dtype=dtype).view()
-    out.flags.writeable = False
-    return out

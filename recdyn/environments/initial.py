@@ -1,0 +1,67 @@
+"""How ``Environment.reset`` draws the initial ratings: which pairs (uniform or biased
+sampling, :func:`recdyn.environments.sampling.initial_pairs`) and how they are rated (the
+initial state's observation, the biased sample's own noisy ratings, or — RecLab's reading,
+``initial_dynamics`` — one at a time with the dynamics running)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from recdyn.environments import sampling
+from recdyn.interactions import STEP_DTYPE, Interactions
+
+__all__ = ["InitialRatings"]
+
+
+class InitialRatings:
+    """The initial-data part of :class:`~recdyn.environments.base.Environment` (a mixin:
+    it reads the environment's parameters and calls its observation and dynamics hooks)."""
+
+    def _initial_data(self, rng: np.random.Generator) -> Interactions:
+        n = self.n_initial_ratings
+        noisy = None
+        if self.initial_sampling != "uniform" and n:
+            noisy = self._observe_matrix(rng)
+        flat = sampling.initial_pairs(
+            self.initial_sampling,
+            self.n_users,
+            self._n_items,
+            n,
+            rng,
+            noisy,
+            self.rating_range,
+            self.biased_sampling,
+        )
+        flat = np.sort(flat)
+        users, items = np.divmod(flat, self._n_items)
+        if self.initial_dynamics:
+            ratings = self._rate_in_sequence(users, items, rng)
+        elif noisy is not None and self.biased_sampling == "thesis":
+            ratings = noisy.ravel()[flat]
+        else:
+            ratings = self._observe(users, items, rng)
+        return Interactions(users, items, ratings, np.zeros(len(flat), STEP_DTYPE))
+
+    def _rate_in_sequence(
+        self, users: np.ndarray, items: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
+        """Initial ratings given one at a time, each followed by its dynamics
+        (:meth:`_consume`), in a random order: RecLab's ``reset``, which rated every
+        initial pair through the same function as an online rating. A user's ratings are
+        sequential; different users' are independent, so round ``j`` rates every user's
+        ``j``-th pair at once."""
+        order = rng.permutation(len(users))
+        u = users[order]
+        by_user = np.argsort(u, kind="stable")
+        counts = np.bincount(u, minlength=self.n_users)
+        starts = np.cumsum(counts) - counts
+        round_of = np.empty(len(u), np.int64)
+        round_of[by_user] = np.arange(len(u)) - starts[u[by_user]]
+        ratings = np.empty(len(u))
+        by_round = np.argsort(round_of, kind="stable")
+        ends = np.cumsum(np.bincount(round_of))
+        for lo, hi in zip(np.concatenate([[0], ends[:-1]]), ends):
+            pick = order[by_round[lo:hi]]
+            ratings[pick] = self._observe(users[pick], items[pick], rng)
+            self._consume(users[pick], items[pick], rng)
+        return ratings

@@ -245,14 +245,17 @@ def simulate(
             scores = rec.score(users)
             if not np.isfinite(scores).all():
                 raise _non_finite(scores, users, rec_label, t)
-            rated = env.rated_mask(users) if exclude_rated or "rated_before" in needs else None
-            truth = env.true_ratings(users) if "truth" in needs else None
+            # what the metrics read at this step (a metric measured every few steps needs
+            # nothing in between)
+            now = needs & frozenset().union(*(m.needs_at(t) for m in metric_objs))
+            rated = env.rated_mask(users) if exclude_rated or "rated_before" in now else None
+            truth = env.true_ratings(users) if "truth" in now else None
             exclude = rated if exclude_rated else None
             if held is not None:
                 hidden = held.mask(users, env.n_items)
                 exclude = hidden if exclude is None else exclude | hidden
             sel = policy.select(scores, k, exclude=exclude, rng=policy_rng)
-            probs = policy.probabilities(scores, exclude) if "probabilities" in needs else None
+            probs = policy.probabilities(scores, exclude) if "probabilities" in now else None
             if held is not None:
                 _check_not_held_out(sel.slates, hidden, users, t)
             if shadow is not None:
@@ -264,10 +267,10 @@ def simulate(
                 rec.items_changed(changed)
             if sel.propensities is not None and len(new):
                 new = _with_propensities(new, users, sel, arrival)
-            preds = rec.predict(new.user, new.item) if "predictions" in needs and len(new) else None
+            preds = rec.predict(new.user, new.item) if "predictions" in now and len(new) else None
             handles = (
-                env if "environment" in needs else None,
-                rec if "recommender" in needs else None,
+                env if "environment" in now else None,
+                rec if "recommender" in now else None,
             )
             ctx = StepContext(
                 t, users, sel.slates, new, truth, rated, preds, env.n_items, *handles, seed, probs,

@@ -84,6 +84,12 @@ class OnlineMetric(Parametrized):
     def value(self, ctx: StepContext) -> float:
         raise NotImplementedError
 
+    def needs_at(self, step: int) -> frozenset[str]:
+        """The fields of ``needs`` this metric reads at ``step`` (default: all of them at
+        every step); a metric measured every few steps needs none in between, so the loop
+        skips computing them (the truth and the policy's distribution are the costly ones)."""
+        return self.needs
+
     def __call__(self, ctx: StepContext) -> float:
         return float(self.value(ctx))
 

@@ -27,11 +27,15 @@ online users :math:`U` who are shown something (a row of :math:`p` summing to 0 
 shown, e.g. threshold truncation — is left out; NaN if nobody is shown anything); RR uses
 the noise-free ratings :math:`\mu` before the step (``StepContext.truth``), so it is
 defined in every world; RD uses the item features at the end of the step.
+
+Each takes ``every`` (default 1): measured at the steps that are multiples of ``every``
+and NaN between (a sweep of many long runs measures every few steps for speed, as
+``recdyn study polarization`` does).
 """
 
 from __future__ import annotations
 
-from numbers import Real
+from numbers import Integral, Real
 from typing import Annotated, Any, ClassVar
 
 import numpy as np
@@ -114,7 +118,22 @@ def _distribution(ctx: StepContext, metric: str) -> tuple[np.ndarray, np.ndarray
     return p[rows], rows
 
 
-class CreatorDiversity(OnlineMetric):
+class _Measured(OnlineMetric):
+    """An online metric of this module: measured every ``every`` steps, NaN between."""
+
+    def __init__(self, *, every: Annotated[int, Interval(Integral, 1, None)] = 1) -> None:
+        pass  # checked and stored by the base (recdyn.params.Parametrized)
+
+    def needs_at(self, step: int) -> frozenset[str]:
+        return frozenset() if step % self.every else self.needs
+
+    def __call__(self, ctx: StepContext) -> float:
+        if ctx.step % self.every:
+            return float("nan")
+        return float(self.value(ctx))
+
+
+class CreatorDiversity(_Measured):
     r"""Creator diversity (seed 004, digest §1.4): the mean distance between two creators,
 
     .. math:: CD = \binom{n}{2}^{-1} \sum_{i<k} \lVert v_i - v_k \rVert
@@ -133,7 +152,7 @@ class CreatorDiversity(OnlineMetric):
         return float(_upper(pairwise_distances(v)).mean())
 
 
-class Polarization(OnlineMetric):
+class Polarization(_Measured):
     r"""Tendency to polarization (seed 004's TP, digest §1.4): the mean absolute cosine
     between two creators,
 
@@ -153,7 +172,7 @@ class Polarization(OnlineMetric):
         return float(np.abs(_upper(v @ v.T)).mean())
 
 
-class RecommendationDiversity(OnlineMetric):
+class RecommendationDiversity(_Measured):
     r"""Recommendation diversity (seed 004's RD, digest §1.4): the expected distance between
     two items drawn independently from a user's first-slot distribution, averaged over the
     online users shown something,
@@ -180,7 +199,7 @@ class RecommendationDiversity(OnlineMetric):
         return float(np.einsum("ui,ui->u", p @ pairwise_distances(x), p).mean())
 
 
-class RecommendationRelevance(OnlineMetric):
+class RecommendationRelevance(_Measured):
     r"""Recommendation relevance (seed 004's RR, digest §1.4): the expected noise-free
     rating of the first slot, averaged over the online users shown something,
 
@@ -200,7 +219,7 @@ class RecommendationRelevance(OnlineMetric):
         return float(np.einsum("ui,ui->u", p, truth).mean())
 
 
-class CreatorClusters(OnlineMetric):
+class CreatorClusters(_Measured):
     r"""Number of creator clusters: the connected components of the graph joining creators
     ``i``, ``k`` when :math:`\cos(v_i, v_k) > 1 - \varepsilon` (seed 004, digest §1.3:
     top-k truncation can end in :math:`\lfloor n/k \rfloor` clusters; bi-polarization
@@ -209,12 +228,15 @@ class CreatorClusters(OnlineMetric):
     Parameters
     ----------
     epsilon : ε in [0, 2], default 1e-3 (cosine above 0.999, about 2.6°).
+    every : measured every ``every`` steps (default 1), NaN between.
     """
 
     needs = frozenset({"environment"})
     checker_world: ClassVar[tuple[str, dict[str, Any]] | None] = _CHECKER_WORLD
 
-    def __init__(self, epsilon: Annotated[float, Interval(Real, 0, 2)] = 1e-3) -> None:
+    def __init__(
+        self, epsilon: Annotated[float, Interval(Real, 0, 2)] = 1e-3, **inherited: Any
+    ) -> None:
         pass  # checked and stored by the base (recdyn.params.Parametrized)
 
     def value(self, ctx: StepContext) -> float:

@@ -2,7 +2,7 @@
 
 >>> from recdyn import studies
 >>> studies.names()
-['feedback-loops', 'offline-vs-online', 'sampling-bias']
+['feedback-loops', 'offline-vs-online', 'polarization', 'sampling-bias']
 >>> result = studies.make("sampling-bias", quick=True).run("runs/sb")   # doctest: +SKIP
 >>> result.report                                                       # doctest: +SKIP
 PosixPath('runs/sb/report.html')
@@ -41,6 +41,12 @@ studies.register(
     "recdyn.studies.feedback_loops:FeedbackLoopsStudy",
     summary="Thesis ch. 3: Feedback vs Uniform vs CAFL over time in ml100k-v1 and beta-rank "
     "(Figs. 3.2–3.4) and Table 3.1's corrections on the Pan/Chaney benchmark.",
+)
+studies.register(
+    "polarization",
+    "recdyn.studies.polarization:PolarizationStudy",
+    summary="Seed 004: creators polarize under user-creator dual influence; sweeps over top-k, "
+    "β, τ, η, uniform traffic and diversity boosting (oracle, MF, real-data start).",
 )
 
 

@@ -69,6 +69,7 @@ from recdyn.studies.base import RunOptions, Study, StudyResult
 from recdyn.studies.work import (
     raise_failed_units,
     run_plans,
+    stored_results,
     stored_units,
     unit_calls,
     unit_runner,
@@ -326,20 +327,7 @@ class FeedbackLoopsStudy(Study):
     def _stored(self, out: Path, name: str) -> Any:
         """The results of experiment ``name``; an error when it is missing or another
         study's."""
-        from recdyn.experiments import load_results, load_spec, make_plan, read_manifest
-
-        root = out / "runs" / name
-        if not (root / "manifest.json").exists():
-            raise InvalidParameterError(
-                f"{root} holds no results; run the study (with these options) first"
-            )
-        plan = make_plan(load_spec(self.spec_data(*self.experiment_names()[name])))
-        if plan.spec_hash != read_manifest(root)["spec_hash"]:
-            raise InvalidParameterError(
-                f"{root} holds another run than this one (other quick, seed, sizes or "
-                "parameters); report it with the options it was run with"
-            )
-        return load_results(root)
+        return stored_results(out / "runs" / name, self.spec_data(*self.experiment_names()[name]))
 
 
 __all__ = ["PARTS", "FeedbackLoopsStudy", "run_table_unit"]

@@ -23,6 +23,7 @@ from recdyn.studies.base import RunOptions
 __all__ = [
     "raise_failed_units",
     "run_plans",
+    "stored_results",
     "stored_units",
     "unit_calls",
     "unit_runner",
@@ -133,3 +134,22 @@ def stored_units(
             f"{missing[0]}); {hint}"
         )
     return done
+
+
+def stored_results(root: Path, spec: dict[str, Any]) -> Any:
+    """The results (:func:`~recdyn.experiments.load_results`) of the experiment ``spec``
+    (its data, as :func:`write_spec` writes it) run into ``root``; an
+    :class:`InvalidParameterError` when ``root`` holds none or another spec's (other
+    quick, seed, sizes or parameters)."""
+    from recdyn.experiments import load_results, load_spec, make_plan, read_manifest
+
+    if not (root / "manifest.json").exists():
+        raise InvalidParameterError(
+            f"{root} holds no results; run the study (with these options) first"
+        )
+    if make_plan(load_spec(spec)).spec_hash != read_manifest(root)["spec_hash"]:
+        raise InvalidParameterError(
+            f"{root} holds another run than this one (other quick, seed, sizes or "
+            "parameters); report it with the options it was run with"
+        )
+    return load_results(root)

@@ -202,7 +202,8 @@ def simulate(
             f"heldout must be a recdyn.heldout.HeldOut or None, got {heldout!r}"
         )
     metric_objs = [m.clone() for m in resolve(metrics)]
-    clash = sorted({m.name for m in metric_objs} & set(_LOOP_COLUMNS))
+    metric_names = [m.name for m in metric_objs]  # looked up once: ``spec`` is not free
+    clash = sorted(set(metric_names) & set(_LOOP_COLUMNS))
     if clash:
         raise InvalidParameterError(
             f"metrics: {clash[0]!r} clashes with the {clash[0]} column every trajectory has "
@@ -277,8 +278,8 @@ def simulate(
                 exclude_rated=exclude_rated,
             )
             row: dict[str, float] = {"step": t}
-            for m in metric_objs:
-                row[m.name] = m(ctx)
+            for name, m in zip(metric_names, metric_objs):
+                row[name] = m(ctx)
             log.append(new)
             if shadow is not None:
                 new = shadow.keep(candidates, new, t)
@@ -301,7 +302,7 @@ def simulate(
             bar[0].stop()
 
     heldout_columns = held.config.columns if held is not None else []
-    columns = ["step", *[m.name for m in metric_objs], *heldout_columns, *_LOOP_COLUMNS[1:]]
+    columns = ["step", *metric_names, *heldout_columns, *_LOOP_COLUMNS[1:]]
     table = pd.DataFrame(rows, columns=columns)
     table["step"] = table["step"].astype(np.int64)
     table["n_ratings"] = table["n_ratings"].astype(np.int64)

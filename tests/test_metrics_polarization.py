@@ -151,3 +151,18 @@ def test_top_one_truncation_keeps_creators_apart():
     last = traj.metrics.iloc[-1]
     assert last["recommendation_diversity"] == 0.0
     assert last["polarization"] < 0.35
+
+
+def test_cluster_count_matches_scipy_connected_components():
+    """The label propagation behind creator_clusters against scipy's graph components."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from recdyn.metrics import polarization
+
+    rng = np.random.default_rng(0)
+    for n, density in [(1, 0.0), (7, 0.0), (30, 0.05), (50, 0.02), (40, 0.3), (60, 0.01)]:
+        upper = np.triu(rng.random((n, n)) < density, 1)
+        adjacency = upper | upper.T
+        expected, _ = connected_components(csr_matrix(adjacency), directed=False)
+        assert polarization.count_components(adjacency) == expected, (n, density)

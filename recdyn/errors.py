@@ -46,5 +46,9 @@ class CheckError(RecdynError, AssertionError):
     scores); the message names the check and the component."""
 
 
+class SpecError(InvalidParameterError):
+    """An experiment spec is malformed; the message has one ``path: problem`` per line."""
+
+
 class MissingDependencyError(RecdynError, ImportError):
     """An optional dependency (an extra such as ``recdyn[torch]``) is not installed."""

@@ -69,9 +69,10 @@ from pydantic import (
     model_validator,
 )
 
-from recdyn.errors import InvalidParameterError, MissingDependencyError, RecdynError
+from recdyn.errors import RecdynError, SpecError
 from recdyn.experiments.canonical import canonical_json, policy_label, tuples
 from recdyn.experiments.spec_checks import check
+from recdyn.experiments.toml_io import dump_toml, parse_toml
 from recdyn.metrics.online import DEFAULT_METRICS
 
 __all__ = [
@@ -89,10 +90,6 @@ __all__ = [
 ]
 
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
-
-
-class SpecError(InvalidParameterError):
-    """An experiment spec is malformed; the message has one ``path: problem`` per line."""
 
 
 def _registered(kind: str) -> Any:
@@ -338,41 +335,6 @@ def load_spec(source: str | Path | dict[str, Any]) -> ExperimentSpec:
     except ValidationError as err:
         lines = [line for e in err.errors() for line in _describe(e)]
         raise SpecError(f"{origin}: invalid experiment spec\n  " + "\n  ".join(lines)) from None
-
-
-def parse_toml(text: str, origin: str = "spec") -> dict[str, Any]:
-    try:
-        import tomllib
-    except ImportError:  # Python 3.10
-        try:
-            import tomli as tomllib  # type: ignore[no-redef]
-        except ImportError:
-            raise MissingDependencyError(
-                "reading TOML on Python 3.10 needs tomli: pip install tomli"
-            ) from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise SpecError(f"{origin}: invalid TOML: {err}") from None
-
-
-def dump_toml(data: dict[str, Any]) -> str:
-    """``data`` as TOML text (:mod:`tomli_w`), the inverse of :func:`parse_toml`.
-
-    ``None`` values are left out (TOML has no null; a spec field left out takes its
-    default); raises ``TypeError`` on values TOML cannot hold.
-    """
-    import tomli_w
-
-    return tomli_w.dumps(_without_none(data))
-
-
-def _without_none(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _without_none(v) for k, v in value.items() if v is not None}
-    if isinstance(value, (list, tuple)):
-        return [_without_none(v) for v in value if v is not None]
-    return value
 
 
 def _path(loc: tuple[Any, ...]) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from recdyn.policies.base import Policy, Selection, check_scores, top_k
-from recdyn.policies.stochastic import ranking_key
+from recdyn.policies.ranking import ranking_key
 
 
 class GreedyPolicy(Policy):

@@ -12,8 +12,8 @@ import numpy as np
 from recdyn.constraints import InstanceOf, Interval
 from recdyn.errors import InvalidParameterError
 from recdyn.policies.base import NO_ITEM, Policy, PolicyWrapper, Selection, check_scores
+from recdyn.policies.ranking import ranking_key
 from recdyn.policies.registry import make as make_policy
-from recdyn.policies.stochastic import ranking_key
 
 BasePolicy = Annotated[
     Policy | str, InstanceOf((Policy, str), "a Policy or a registered policy name")

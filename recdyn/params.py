@@ -217,10 +217,12 @@ class Parametrized:
 
     def set_params(self, **params: Any):
         """Return ``self`` with hyperparameters changed (checked as the constructor does:
-        the object is rebuilt with the new values and its attributes taken over)."""
+        the object is rebuilt with the new values and every attribute its constructor set
+        is taken over — also the fields behind a parameter that is a property, such as an
+        environment's ``n_items``; what was fitted or reset since is kept)."""
         self.validate_params(params)
         fresh = type(self)(**{**self.get_params(), **params})
-        self.__dict__.update({k: getattr(fresh, k) for k in self.param_names()})
+        self.__dict__.update(fresh.__dict__)
         return self
 
     def clone(self, **params: Any):

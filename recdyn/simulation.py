@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,7 +11,6 @@ import pandas as pd
 
 from recdyn import seeding
 from recdyn._json import json_params
-from recdyn._paths import check_output_dir
 from recdyn._progress import progress_bar
 from recdyn._validation import check_choice, check_int
 from recdyn.environments.base import Environment
@@ -28,6 +24,7 @@ from recdyn.policies.registry import make as make_policy
 from recdyn.recommenders.base import Recommender
 from recdyn.recommenders.registry import make as make_recommender
 from recdyn.shadow import TRAINING_MODES, UniformShadow
+from recdyn.trajectory import Trajectory
 
 #: The most steps one :func:`simulate` run takes (ten million: far beyond any study, and a
 #: count whose log still fits in memory at a few users per step).
@@ -36,72 +33,6 @@ MAX_STEPS = 10**7
 _PREALLOCATED_RATINGS = 2**22
 #: The columns every trajectory has besides its metrics.
 _LOOP_COLUMNS = ("step", "n_ratings", "seconds")
-
-
-@dataclass
-class Trajectory:
-    """The result of :func:`simulate`.
-
-    metrics: DataFrame, one row per step (``step`` 1..T) with a column per online metric,
-        a ``heldout_<metric>`` column per held-out metric (NaN between evaluations),
-        ``n_ratings`` (cumulative ratings held, initial data included) and ``seconds``.
-    interactions : the full log — initial data (``step == 0``) and every online rating.
-    recommender : the fitted recommender at the end of the run.
-    info : environment spec, recommender and policy parameters, seed, timings, training.
-    training : with ``training="uniform"``, the shadow ratings the recommender was trained
-        on after its initial fit (``None`` when it trained on ``interactions``).
-    """
-
-    metrics: pd.DataFrame
-    interactions: Interactions
-    recommender: Recommender
-    info: dict[str, Any] = field(default_factory=dict)
-    training: Interactions | None = None
-
-    def summary(self) -> pd.Series:
-        """Mean of each metric over the run (plus the final cumulative rating count)."""
-        cols = [c for c in self.metrics.columns if c not in ("step", "n_ratings", "seconds")]
-        out = self.metrics[cols].mean()
-        out["steps"] = len(self.metrics)
-        out["final_n_ratings"] = (
-            self.metrics["n_ratings"].iloc[-1] if len(self.metrics) else len(self.interactions)
-        )
-        out["seconds"] = self.metrics["seconds"].sum() if len(self.metrics) else 0.0
-        return out
-
-    def plot(self, path: str | Path | None = None, metrics: Sequence[str] | None = None):
-        """Plot each metric over time (one panel per metric); save to ``path`` if given."""
-        from recdyn.plotting import plot_metrics
-
-        return plot_metrics(self.metrics, path=path, metrics=metrics, title=self._title())
-
-    def save(self, directory: str | Path) -> Path:
-        """Write ``metrics.parquet``, ``metrics.csv``, ``interactions.parquet``, ``info.json``
-        (and ``training.parquet`` for a shadow-trained run).
-
-        Raises :class:`InvalidParameterError` naming the path when ``directory`` cannot be
-        written: ``""``, a file, a path under a file (checked first, see
-        :func:`recdyn._paths.check_output_dir`), or a failed write.
-        """
-        out = check_output_dir(directory, "the trajectory")
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-            self.metrics.to_parquet(out / "metrics.parquet", index=False)
-            self.metrics.to_csv(out / "metrics.csv", index=False)
-            self.interactions.to_pandas().to_parquet(out / "interactions.parquet", index=False)
-            (out / "info.json").write_text(json.dumps(self.info, indent=2, default=str))
-            if self.training is not None:
-                self.training.to_pandas().to_parquet(out / "training.parquet", index=False)
-        except OSError as err:
-            raise InvalidParameterError(
-                f"cannot write the trajectory to {str(out)!r}: {err.strerror or err}"
-            ) from err
-        return out
-
-    def _title(self) -> str:
-        env = self.info.get("environment", {}).get("name", "")
-        rec = self.info.get("recommender", {}).get("name", "")
-        return f"{rec} on {env} (seed {self.info.get('seed')})"
 
 
 def simulate(
@@ -131,7 +62,9 @@ def simulate(
     entry ``-1`` (:data:`~recdyn.policies.base.NO_ITEM`) shows nothing in that slot (a
     user shown nothing rates nothing). In a world whose items move (creators who move),
     the recommender's ``items_changed`` hook is told after each step which items' features
-    changed (:meth:`~recdyn.environments.base.Environment.changed_items`).
+    changed (:meth:`~recdyn.environments.base.Environment.changed_items`), and its
+    ``items_added`` the new ``n_items`` after a step at which items arrived (new creators;
+    before ``partial_fit``; an arrived item is never held out).
 
     ``training="uniform"`` is the shadow-uniform arm of the thesis's Definition 1 (L1903):
     the recommender trains instead on as many uniformly drawn, never-recommended pairs per
@@ -263,6 +196,8 @@ def simulate(
                 candidates = shadow.candidates(env, users, sel.slates)
             arrival = env.online_probabilities() if sel.propensities is not None else None
             new = env.step(sel.slates, scores=_shown_scores(scores, sel.slates))
+            if env.n_items > rec.n_items_:  # items arrived (env.added_items())
+                rec.items_added(env.n_items)
             changed = env.changed_items()
             if len(changed):
                 rec.items_changed(changed)

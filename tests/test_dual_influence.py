@@ -335,3 +335,15 @@ def test_empty_slots_are_not_counted_as_items():
     assert (traj.metrics["distinct_items"].to_numpy() <= per_step).all()
     with pytest.raises(InvalidParameterError, match="'n_ratings' clashes"):
         recdyn.simulate("dual-influence-v1", "oracle", steps=1, metrics=("n_ratings",))
+
+
+def test_set_params_changes_sizes_that_are_properties():
+    """``n_items`` and ``n_creators`` are properties: ``set_params`` must reach the fields
+    behind them (it once wrote a shadowed instance attribute and changed nothing)."""
+    world = recdyn.make("latent-static-v1", n_users=20, n_items=30, n_initial_ratings=50)
+    assert world.set_params(n_items=12).n_items == 12 == world.get_params()["n_items"]
+    assert world.spec.name == "latent-static-v1"
+    assert len(world.reset(seed=0)) == 50 and world.true_ratings().shape == (20, 12)
+    dual = recdyn.make("dual-influence-v1").set_params(n_creators=7)
+    dual.reset(seed=0)
+    assert dual.n_items == dual.n_creators == 7 == dual.get_params()["n_creators"]

@@ -10,7 +10,8 @@ Modelled on ``gymnasium.Env``: a small public surface (``reset``, ``online_users
 ``_update(users, items, slates)``        dynamics after the step (drift, boredom memory …)
 
 Worlds whose items belong to creators who move (issue 18, seed 004) also fill in
-``_item_creators()``, ``_item_features()`` and ``_changed_items()`` and may set
+``_item_creators()``, ``_item_features()`` and ``_changed_items()`` (and ``_arrive()``
+where items arrive) and may set
 ``repeat_consumption = True`` (an item can be consumed again: users never run out) and
 their own ``rating_range``. A slate entry ``-1`` shows nothing in that slot.
 
@@ -152,6 +153,7 @@ class Environment(InitialRatings, CreatorsAndFeatures, Parametrized, ABC):
         init_rng, self._rng = environment_streams(seed)
         self._n_items = self._n_items_initial
         self._rated = RatedPairs(self.n_users, self._n_items)
+        self._added = None  # items that arrived at the last step (added_items())
         self._log_activity = np.log(
             sampling.activity_weights(self.user_distribution, self.n_users, init_rng)
         )
@@ -234,6 +236,7 @@ class Environment(InitialRatings, CreatorsAndFeatures, Parametrized, ABC):
         self._t += 1
         self._mark_rated(u, i)
         self._update(users, items, slates)
+        self._take_arrivals()  # items that arrive (default: none, no random draw)
         self._online = self._select_online()
         return Interactions(
             u.astype(USER_DTYPE),

@@ -19,6 +19,7 @@ from recdyn.interactions import Interactions
 
 __all__ = [
     "CONTEXTS",
+    "Arrivals",
     "Run",
     "RunContext",
     "Step",
@@ -38,6 +39,18 @@ class Step:
     mutated: bool  # step() changed its slates or scores argument
     features: np.ndarray | None = None  # a copy of item_features() after the step
     changed: np.ndarray | None = None  # changed_items() after the step
+    arrivals: Arrivals | None = None  # items that arrived at the step, and what covers them
+
+
+@dataclass
+class Arrivals:
+    """What a step's arrivals looked like right after the step."""
+
+    n_items: int  # env.n_items
+    added: np.ndarray  # added_items()
+    creators: np.ndarray | None  # a copy of item_creators
+    rated_width: int  # columns of rated_mask
+    rated_new: bool  # some online user has an arrived item marked as rated
 
 
 @dataclass
@@ -48,6 +61,8 @@ class Run:
     global_rng: str | None = None  # how the global random state was used, if it was
     probes: dict[str, str] = field(default_factory=dict)  # probe → its first failure
     features: np.ndarray | None = None  # a copy of item_features() after reset
+    added: np.ndarray | None = None  # added_items() after reset
+    n_items: int | None = None  # env.n_items after reset
 
     def complete(self) -> Run:
         require(self.error is None, f"the run stopped: {self.error}")
@@ -67,6 +82,7 @@ def rollout(env: Environment, seed: int, steps: int, probe: bool) -> Run:
         with guard:
             run.initial = env.reset(seed=seed)
             run.features = _features(env)
+            run.added, run.n_items = np.array(env.added_items()), env.n_items
             for t in range(1, steps + 1):
                 where = f"step {t}"
                 users = env.online_users()
@@ -94,6 +110,7 @@ def rollout(env: Environment, seed: int, steps: int, probe: bool) -> Run:
                         mutated,
                         _features(env),
                         np.array(env.changed_items()),
+                        _arrivals(env, users),
                     )
                 )
     except Exception as err:
@@ -105,6 +122,19 @@ def rollout(env: Environment, seed: int, steps: int, probe: bool) -> Run:
 def _features(env: Environment) -> np.ndarray | None:
     features = env.item_features()
     return None if features is None else np.array(features)
+
+
+def _arrivals(env: Environment, users: np.ndarray) -> Arrivals:
+    added = np.array(env.added_items())
+    creators = env.item_creators
+    mask = env.rated_mask(users)
+    return Arrivals(
+        env.n_items,
+        added,
+        None if creators is None else np.array(creators),
+        mask.shape[1],
+        bool(len(added) and mask[:, added[(added >= 0) & (added < mask.shape[1])]].any()),
+    )
 
 
 def _probe(run: Run, name: str, fn: Callable[..., None], *args: Any) -> None:
@@ -183,8 +213,19 @@ def same_run(a: Run, b: Run) -> bool:
             and same_interactions(x.new, y.new)
             and _same_array(x.features, y.features)
             and _same_array(x.changed, y.changed)
+            and _same_arrivals(x.arrivals, y.arrivals)
             for x, y in zip(a.steps, b.steps)
         )
+    )
+
+
+def _same_arrivals(a: Arrivals | None, b: Arrivals | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return (
+        a.n_items == b.n_items
+        and np.array_equal(a.added, b.added)
+        and _same_array(a.creators, b.creators)
     )
 
 

@@ -10,8 +10,10 @@ made once per environment and shared: a plain run, the same run again, a run tha
 the read-only API at every step, and a run of an environment rebuilt from ``env.spec``.
 The slates of step 2 hold empty slots (``-1``): the last user is shown nothing. Worlds
 with creators who move (issue 18) are also checked on ``item_creators``,
-``item_features()`` and ``changed_items()``, and worlds with repeat consumption on keeping
-their users online beyond ``n_items`` steps.
+``item_features()`` and ``changed_items()``, worlds where items arrive on ``added_items()``
+growing everything consistently (a world whose parameters turn arrivals on is checked as
+such: arrivals are then part of the deterministic run), and worlds with repeat consumption
+on keeping their users online beyond ``n_items`` steps.
 """
 
 from __future__ import annotations
@@ -173,7 +175,7 @@ def check_environment_creators(env: Environment, seed: int = 0, steps: int = 3) 
             bool((np.diff(changed) > 0).all()), f"changed_items() at step {t} not sorted/distinct"
         )
         require(
-            not len(changed) or (changed.min() >= 0 and changed.max() < env.n_items),
+            not len(changed) or (changed.min() >= 0 and changed.max() < s.arrivals.n_items),
             f"changed_items() at step {t} holds an id outside [0, n_items)",
         )
         if s.features is None:
@@ -181,18 +183,52 @@ def check_environment_creators(env: Environment, seed: int = 0, steps: int = 3) 
             continue
         f = s.features
         require(
-            f.ndim == 2 and f.shape[0] == env.n_items and f.dtype == np.float64,
+            f.ndim == 2 and f.shape[0] == s.arrivals.n_items and f.dtype == np.float64,
             f"item_features() has dtype {f.dtype} and shape {f.shape}",
         )
         require(bool(np.isfinite(f).all()), f"item_features() holds NaN or inf at step {t}")
-        if before is not None and before.shape == f.shape:
-            moved = np.flatnonzero((before != f).any(axis=1))
+        if before is not None and before.shape[1:] == f.shape[1:]:
+            # items that arrived at the step are new, not changed
+            moved = np.flatnonzero((before != f[: len(before)]).any(axis=1))
             require(
                 bool(np.isin(moved, changed).all()),
                 f"items {moved[~np.isin(moved, changed)][:5].tolist()} changed features at "
                 f"step {t} but changed_items() does not list them",
             )
         before = f
+
+
+@check
+def check_environment_arrivals(env: Environment, seed: int = 0, steps: int = 3) -> None:
+    """``added_items()`` is empty after ``reset`` and, after each step, the int64 ids
+    ``n_items_before … n_items - 1`` of the items that arrived (none in most worlds);
+    ``item_creators``, ``item_features()``, ``true_ratings`` and ``rated_mask`` cover the
+    new items (nobody has rated them; existing items keep their creators). Runs with the
+    same seed arrive alike (checked by ``check_environment_determinism``)."""
+    run = run_context(env, seed, steps).first.complete()
+    require(run.added is not None and len(run.added) == 0, "added_items() not empty after reset")
+    n, creators = run.n_items, None
+    for t, s in enumerate(run.steps, 1):
+        a = s.arrivals
+        added = a.added
+        require(added.ndim == 1 and added.dtype == np.int64, f"added_items() dtype at step {t}")
+        require(
+            np.array_equal(added, np.arange(n, a.n_items)),
+            f"at step {t} n_items went from {n} to {a.n_items} but added_items() is "
+            f"{added[:5].tolist()} (should be the ids in between)",
+        )
+        require(a.rated_width == a.n_items, f"rated_mask has {a.rated_width} columns at step {t}")
+        require(not a.rated_new, f"an item that arrived at step {t} is already rated")
+        if s.features is not None:
+            require(s.features.shape[0] == a.n_items, f"item_features() misses items at step {t}")
+        if a.creators is not None:
+            require(len(a.creators) == a.n_items, f"item_creators misses items at step {t}")
+            require(
+                creators is None or np.array_equal(a.creators[: len(creators)], creators),
+                f"an existing item changed creator at step {t}",
+            )
+            creators = a.creators
+        n = a.n_items
 
 
 @check
@@ -270,6 +306,7 @@ _CHECKS = (
     check_environment_state_read_only,
     check_environment_rejects_bad_slates,
     check_environment_creators,
+    check_environment_arrivals,
     check_environment_repeat_consumption,
     check_environment_global_rng,
     check_environment_determinism,

@@ -1,8 +1,14 @@
 """Items that belong to creators and can move (issue 18; seed 004): the read-only part of
 the environment contract that metrics and policies use — each item's creator, the
-items' current feature vectors, and which items changed at the last step. A world with
-creators overrides the three hooks; every other world keeps the defaults (no creators,
-no features, static items)."""
+items' current feature vectors, which items changed at the last step and which items
+arrived at it. A world with creators overrides the hooks; every other world keeps the
+defaults (no creators, no features, static items, no arrivals).
+
+Items arrive at the end of a step (after the dynamics, before the next users are drawn):
+the world's :meth:`CreatorsAndFeatures._arrive` appends them to its state and says how
+many; the environment then widens ``n_items`` and its rated pairs, and
+:meth:`~CreatorsAndFeatures.added_items` lists the new ids (always ``n_items`` before the
+step onwards: items are only appended, so every existing id keeps its meaning)."""
 
 from __future__ import annotations
 
@@ -13,7 +19,10 @@ __all__ = ["CreatorsAndFeatures"]
 
 class CreatorsAndFeatures:
     """The creators-and-features part of :class:`~recdyn.environments.base.Environment` (a
-    mixin: it reads the environment's step counter ``_t`` and calls its ``_require_reset``)."""
+    mixin: it reads the environment's step counter ``_t`` and calls its ``_require_reset``;
+    arrivals widen its ``_n_items`` and ``_rated``)."""
+
+    _added: np.ndarray | None = None  # ids of the items that arrived at the last step
 
     @property
     def item_creators(self) -> np.ndarray | None:
@@ -42,6 +51,35 @@ class CreatorsAndFeatures:
         self._require_reset()
         changed = self._changed_items() if self._t > 0 else None
         return np.empty(0, np.int64) if changed is None else _read_only(changed, np.int64)
+
+    def added_items(self) -> np.ndarray:
+        """Ids (int64, sorted, consecutive) of the items that arrived at the last step —
+        the last ``len(added_items())`` of ``range(n_items)``; empty in a world where no
+        item arrives and right after ``reset``. New items are in ``item_creators``,
+        ``item_features()``, ``true_ratings`` and ``rated_mask`` (unrated by everyone)."""
+        self._require_reset()
+        added = self._added
+        return np.empty(0, np.int64) if added is None else _read_only(added, np.int64)
+
+    def _take_arrivals(self) -> None:
+        """Called by ``step`` after ``_update``: let :meth:`_arrive` append items, then
+        widen ``n_items`` and the rated pairs to cover them (``reset`` clears ``_added``)."""
+        n_new = self._arrive()
+        if not n_new:
+            self._added = None
+            return
+        start = self._n_items
+        self._n_items = start + int(n_new)
+        self._rated.grow(self._n_items)
+        self._added = np.arange(start, self._n_items, dtype=np.int64)
+
+    def _arrive(self) -> int:
+        """Append the items that arrive at this step to the world's state (their creators,
+        features and whatever ``_true_pairs`` reads) and return how many (≥ 0). Default:
+        none arrive and no random number is drawn, so a world that does not override it
+        runs exactly as before arrivals existed. Randomness comes from ``self._rng``
+        (the dynamics stream)."""
+        return 0
 
     def _item_creators(self) -> np.ndarray | None:
         """Creator of each item, or ``None`` (default: a world without creators)."""

@@ -63,6 +63,16 @@ class DualInfluenceEnvironment(Environment):
       other coordinates only, which are then rescaled so that :math:`\lVert u\rVert = 1`
       again (a user whose free part would vanish keeps its old one).
 
+    New creators (``creator_arrival = p``, our extension, not in the seed: for studying
+    creators who enter a system that is already polarizing): at the end of every step,
+    after both updates, with probability ``p`` one new creator arrives with a style
+    uniform on the sphere, as a new item (id ``n_items`` before the step; see
+    ``added_items()``). The coin and the new vector are drawn from the dynamics stream,
+    and only when ``p > 0``: the default ``p = 0`` draws nothing, so every run is the
+    seed's model with exactly the numbers it had before arrivals existed. ``n_creators``
+    is then the current number (the parameter recorded by ``get_params`` stays the
+    number at reset).
+
     Items can be consumed again (``repeat_consumption = True``): every user stays online
     forever and :func:`recdyn.simulate` does not exclude rated items. No initial ratings
     by default (``n_initial_ratings = 0``); with some, they are ratings of the initial
@@ -97,6 +107,8 @@ class DualInfluenceEnvironment(Environment):
     frozen_user_dims : f in [0, dim), default 0.
     init : ``"uniform"`` (default), ``"ml-100k"`` or ``"ml-latest-small"``.
     noise : σ ≥ 0, default 0.
+    creator_arrival : p in [0, 1], default 0 (no arrivals): the probability that a new
+        creator arrives at each step.
     initial_users, initial_creators : optional arrays of unit vectors (norm within
         :data:`UNIT_TOLERANCE` of 1).
     users_per_step : ``None`` (default) = every user is online every step.
@@ -118,6 +130,7 @@ class DualInfluenceEnvironment(Environment):
         frozen_user_dims: Annotated[int, Interval(Integral, 0, None)] = 0,
         init: Annotated[str, Options(INITS)] = "uniform",
         noise: Annotated[float, Interval(Real, 0, None)] = 0.0,
+        creator_arrival: Annotated[float, Interval(Real, 0, 1)] = 0.0,
         initial_users: Any = None,
         initial_creators: Any = None,
         n_items: Annotated[int | None, Interval(Integral, 1, None), None] = None,
@@ -126,7 +139,7 @@ class DualInfluenceEnvironment(Environment):
     ) -> None:
         pass  # the base checks and stores the parameters declared in the signature
 
-    def _check_params(self) -> None:
+    def _check_params(self) -> None:  # runs at construction, before any reset
         n_items = self._n_items_initial
         if self.n_creators is None:
             self.n_creators = DEFAULT_CREATORS if n_items is None else n_items
@@ -155,14 +168,17 @@ class DualInfluenceEnvironment(Environment):
         ``users_per_step`` ``None`` while every user is online."""
         params = super().get_params()
         params["n_items"] = None
+        params["n_creators"] = self._n_creators  # the number at reset
         if self._everyone_online:
             params["users_per_step"] = None
         return params
 
     @property
     def n_creators(self) -> int:  # type: ignore[override]
-        """n, the number of creators (a parameter here; one item each)."""
-        return self._n_creators
+        """n, the number of creators (one item each): the parameter until the first
+        ``reset``, then the current number (``n_items``; it grows when creators arrive,
+        and ``reset`` sets it back to the parameter)."""
+        return self._n_items if self._t >= 0 else self._n_creators
 
     @n_creators.setter
     def n_creators(self, value: int) -> None:
@@ -195,6 +211,15 @@ class DualInfluenceEnvironment(Environment):
 
     def _changed_items(self) -> np.ndarray:
         return self._moved
+
+    def _arrive(self) -> int:
+        """A new creator with probability ``creator_arrival`` (see the class)."""
+        if self.creator_arrival == 0 or self._rng.random() >= self.creator_arrival:
+            return 0
+        new = _uniform_sphere(1, self.dim, self._rng)
+        self._creators = np.concatenate([self._creators, new])
+        self._creator_ids = np.arange(len(self._creators), dtype=np.int64)
+        return 1
 
     def _true_pairs(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         return np.einsum("nd,nd->n", self._users[users], self._creators[items])

@@ -37,3 +37,17 @@ class RatedPairs:
         """Boolean ``[len(users), n_items]``: the items each of ``users`` has rated."""
         bits = np.unpackbits(self.bits[users], axis=1, count=self.n_items, bitorder="little")
         return bits.astype(bool)
+
+    def grow(self, n_items: int) -> None:
+        """Widen to ``n_items`` items (items that arrived: nobody has rated them yet).
+        Spare bits and bytes are zero, so growing marks no pair; when the bytes run out
+        their number is at least doubled, so items arriving one per step cost amortised
+        ``O(n_users)`` each rather than a copy of the whole table."""
+        if n_items < self.n_items:
+            raise ValueError(f"RatedPairs cannot shrink from {self.n_items} to {n_items} items")
+        width = (n_items + 7) // 8
+        if width > self.bits.shape[1]:
+            grown = np.zeros((len(self.bits), max(width, 2 * self.bits.shape[1])), np.uint8)
+            grown[:, : self.bits.shape[1]] = self.bits
+            self.bits = grown
+        self.n_items = n_items

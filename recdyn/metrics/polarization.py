@@ -179,8 +179,9 @@ class RecommendationDiversity(_Measured):
     .. math:: RD = \frac{1}{|U|} \sum_{u \in U} \sum_{i,k} p_{ui}\, p_{uk}\,
               \lVert x_i - x_k \rVert
 
-    (:math:`x` the item features at the end of the step; 0 for a deterministic top-1
-    policy). Cost: :math:`O(|U|\, n_{items}^2)`."""
+    (:math:`x` the item features at the end of the step, of the items on offer — not
+    those that arrived at it; 0 for a deterministic top-1 policy).
+    Cost: :math:`O(|U|\, n_{items}^2)`."""
 
     needs = frozenset({"environment", "probabilities"})
     checker_world: ClassVar[tuple[str, dict[str, Any]] | None] = _CHECKER_WORLD
@@ -190,11 +191,12 @@ class RecommendationDiversity(_Measured):
         x = _features(ctx.environment, "recommendation_diversity")
         if not len(p):
             return float("nan")
-        if p.shape[1] != len(x):
+        if p.shape[1] > len(x):
             raise InvalidParameterError(
                 f"recommendation_diversity: probabilities over {p.shape[1]} items but "
                 f"{len(x)} item feature vectors"
             )
+        x = x[: p.shape[1]]  # items that arrived at the step were not on offer
         return float(np.einsum("ui,ui->u", p @ pairwise_distances(x), p).mean())
 
 

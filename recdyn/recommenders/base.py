@@ -12,6 +12,8 @@
   are not ratings set ``predicts_ratings = False``).
 * ``items_changed(items)`` is told which items' features changed in a world whose items
   move (creators who move, seed 004); the default does nothing (see its docstring).
+* ``items_added(n_items)`` is told that items arrived (ids ``n_items_`` … ``n_items - 1``);
+  the default refits on everything seen at the new size (see its docstring).
 Fitted attributes end with an underscore (``n_users_``, ``n_items_``).
 """
 
@@ -104,6 +106,26 @@ class Recommender(Parametrized, ABC):
             self._items_changed(items)
         return self
 
+    def items_added(self, n_items: int) -> Recommender:
+        """Hear that items arrived: there are now ``n_items`` (≥ ``n_items_``), the new
+        ones with ids ``n_items_`` … ``n_items - 1`` and no ratings yet.
+
+        :func:`recdyn.simulate` calls it after every step at which the world's
+        ``n_items`` grew (``Environment.added_items()``, e.g. new creators in
+        ``dual-influence-v1``), before ``partial_fit`` hands over that step's ratings.
+        The default is the simple fallback: refit from scratch on everything the model
+        has been fitted on (``data_``) at the new size, so every model scores the new
+        items at once (as it scores items nobody rated) at the cost of one refit per
+        arrival. A model that can widen cheaply overrides :meth:`_items_added` (the
+        Oracle does nothing: it reads the world).
+        """
+        self._require_fitted()
+        n_items = check_int("n_items", n_items, low=self.n_items_)
+        if n_items > self.n_items_:
+            old, self.n_items_ = self.n_items_, n_items
+            self._items_added(old)
+        return self
+
     @property
     def data_(self) -> Interactions:
         """Everything the model has been fitted on so far."""
@@ -123,6 +145,11 @@ class Recommender(Parametrized, ABC):
 
     def _items_changed(self, items: np.ndarray) -> None:
         """React to moved items (ids, int64); default: nothing (see :meth:`items_changed`)."""
+
+    def _items_added(self, old_n_items: int) -> None:
+        """Widen to ``self.n_items_`` items (``old_n_items`` before); default: refit on
+        everything seen (see :meth:`items_added`)."""
+        self._fit(self._log.to_interactions())
 
     def _predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         """Default: score each distinct user once and gather."""

@@ -121,6 +121,9 @@ class Oracle(Recommender):
     def _partial_fit(self, new: Interactions) -> None:
         pass
 
+    def _items_added(self, old_n_items: int) -> None:
+        pass  # it reads the world, which already holds the new items
+
     def _score(self, users: np.ndarray) -> np.ndarray:
         return self.env.true_ratings(users)
 

@@ -5,11 +5,14 @@ from recdyn.evaluation.cross_validation import (
     evaluate,
     lower_is_better,
 )
+from recdyn.evaluation.embeddings import TunedEmbeddings, tune_embeddings
 from recdyn.evaluation.splits import (
     UserHoldoutSplit,
     kfold_assignment,
     kfold_split,
     random_split,
+    shuffle_split,
+    shuffle_split_masks,
     strong_generalization_split,
     temporal_split,
 )
@@ -17,6 +20,7 @@ from recdyn.evaluation.tuning import GridSearchResult, expand_grid, grid_search
 
 __all__ = [
     "GridSearchResult",
+    "TunedEmbeddings",
     "UserHoldoutSplit",
     "cross_validate",
     "evaluate",
@@ -26,6 +30,9 @@ __all__ = [
     "kfold_split",
     "lower_is_better",
     "random_split",
+    "shuffle_split",
+    "shuffle_split_masks",
     "strong_generalization_split",
     "temporal_split",
+    "tune_embeddings",
 ]

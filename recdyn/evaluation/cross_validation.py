@@ -20,7 +20,7 @@ from recdyn._validation import check_int
 from recdyn.engine.pools import make_pool
 from recdyn.environments.base import Environment
 from recdyn.errors import InvalidParameterError
-from recdyn.evaluation.splits import kfold_assignment
+from recdyn.evaluation.splits import kfold_assignment, shuffle_split_masks
 from recdyn.interactions import Interactions
 from recdyn.metrics import offline
 from recdyn.metrics.offline_registry import make_offline_metric
@@ -138,7 +138,8 @@ def check_environment_needs(recommender: Recommender, env: Environment | None) -
 
 @dataclass
 class FoldJob:
-    """Everything a worker needs, sent once per worker process."""
+    """Everything a worker needs, sent once per worker process. ``fold``: the fold id of
+    each pair (k-fold), or boolean test masks ``[n_splits, n]`` (repeated holdouts)."""
 
     recommender: Recommender
     data: Interactions
@@ -166,7 +167,7 @@ def run_fold(job: FoldJob, config: int, fold: int) -> dict[str, Any]:
     if rec.requires_environment:
         check_environment_needs(rec, job.env)
         rec.attach(job.env)
-    test_mask = job.fold == fold
+    test_mask = job.fold[fold] if job.fold.ndim == 2 else job.fold == fold
     train, test = job.data.select(~test_mask), job.data.select(test_mask)
     start = time.perf_counter()
     rec.fit(train, job.n_users, job.n_items)
@@ -230,6 +231,16 @@ def run_jobs(
     return [r for r in results if r is not None]
 
 
+def split_assignment(
+    n: int, folds: int, test_fraction: float | None, seed: seeding.SeedLike
+) -> np.ndarray:
+    """What :class:`FoldJob` reads: k-fold ids (``test_fraction=None``) or the test masks
+    of ``folds`` independent random holdouts of ``test_fraction`` of the ``n`` pairs."""
+    if test_fraction is None:
+        return kfold_assignment(n, check_int("folds", folds, low=2), seed)
+    return shuffle_split_masks(n, check_int("folds", folds, low=1), test_fraction, seed)
+
+
 # ----------------------------------------------------------------------------- public
 def cross_validate(
     recommender: Recommender | str,
@@ -243,6 +254,7 @@ def cross_validate(
     n_jobs: int = 1,
     progress: bool = False,
     relevant_min_rating: float | None = None,
+    test_fraction: float | None = None,
 ) -> pd.DataFrame:
     """k-fold cross-validation of a recommender (thesis ch. 2: 5-fold RMSE and nDCG@20).
 
@@ -255,6 +267,11 @@ def cross_validate(
     data : an ``Interactions`` record, or an environment / preset name whose initial data
         under ``seed`` is used (and attached to models that need it, e.g. the Oracle).
     n_users, n_items : id ranges (default: from the environment, or ``1 + max id``).
+    folds : k of k-fold (default 5), or the number of holdouts with ``test_fraction``.
+    test_fraction : ``None`` (k-fold), or a fraction in (0, 1): ``folds`` independent
+        random holdouts of that share of the pairs (:func:`~recdyn.evaluation.splits.
+        shuffle_split_masks`; the thesis's ch. 5 "two-fold 90/10" is ``folds=2,
+        test_fraction=0.1``).
     metrics : names of offline metrics (``"rmse"``, ``"ndcg@20"`` …).
     n_jobs : worker processes (``-1``: all CPUs).
     progress : show a progress bar.
@@ -270,8 +287,8 @@ def cross_validate(
         make_offline_metric(m)
     data, n_users, n_items, env = resolve_data(data, n_users, n_items, seed)
     check_environment_needs(rec, env)
-    folds = check_int("folds", folds, low=2)
-    fold = kfold_assignment(len(data), folds, seed)
+    fold = split_assignment(len(data), folds, test_fraction, seed)
+    folds = len(fold) if fold.ndim == 2 else int(folds)
     job = FoldJob(rec, data, fold, n_users, n_items, metrics, seed, env, relevant_min_rating)
     rows = run_jobs(job, [(0, f) for f in range(folds)], n_jobs, progress)
     table = pd.DataFrame(rows).drop(columns="config").set_index("fold").astype(float)

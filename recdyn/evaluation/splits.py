@@ -3,6 +3,9 @@
 * :func:`random_split` — a uniformly random fraction of the pairs is held out.
 * :func:`kfold_split` — the pairs are dealt into ``folds`` disjoint folds (thesis ch. 2:
   5-fold cross-validation of RMSE and nDCG@20).
+* :func:`shuffle_split` — ``n_splits`` independent random holdouts of ``test_fraction``
+  of the pairs, whose test parts may overlap (scikit-learn's ``ShuffleSplit``; thesis
+  ch. 5: "two-fold 90/10 split cross-validation").
 * :func:`strong_generalization_split` — whole users are held out; each held-out user's
   ratings are split into a fold-in part (given to the model at scoring time) and a test
   part (Liang et al. 2018, "Variational autoencoders for collaborative filtering").
@@ -70,6 +73,40 @@ def kfold_split(
     data = _check_data(data)
     fold = kfold_assignment(len(data), folds, seed)
     return [_split(data, fold == f) for f in range(folds)]
+
+
+def shuffle_split_masks(
+    n: int, n_splits: int = 2, test_fraction: float = 0.1, seed: seeding.SeedLike = 0
+) -> np.ndarray:
+    """Boolean ``[n_splits, n]``: row ``k`` marks the ``round(test_fraction · n)`` test
+    pairs of split ``k``, drawn uniformly without replacement and independently of the
+    other splits (each from its own stream under ``seed``)."""
+    n = check_int("n", n, low=0)
+    n_splits = check_int("n_splits", n_splits, low=1)
+    test_fraction = check_float("test_fraction", test_fraction, low=0.0, high=1.0)
+    if not 0.0 < test_fraction < 1.0:
+        raise InvalidParameterError(
+            f"test_fraction must be strictly between 0 and 1, got {test_fraction!r}"
+        )
+    n_test = round(test_fraction * n)
+    masks = np.zeros((n_splits, n), bool)
+    for k in range(n_splits):
+        masks[k, seeding.generator(seed, "split", f"shuffle-{k}").permutation(n)[:n_test]] = True
+    return masks
+
+
+def shuffle_split(
+    data: Interactions,
+    n_splits: int = 2,
+    test_fraction: float = 0.1,
+    seed: seeding.SeedLike = 0,
+) -> list[tuple[Interactions, Interactions]]:
+    """``n_splits`` pairs ``(train, test)``, each an independent uniformly random holdout
+    of ``round(test_fraction · len(data))`` pairs (:func:`shuffle_split_masks`): the
+    thesis's ch. 5 tuning uses ``n_splits=2, test_fraction=0.1``."""
+    data = _check_data(data)
+    masks = shuffle_split_masks(len(data), n_splits, test_fraction, seed)
+    return [_split(data, mask) for mask in masks]
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Grid search over hyperparameters by k-fold cross-validation (thesis ch. 2 protocol:
-pick the configuration with the lowest mean 5-fold CV RMSE on the initial dataset)."""
+pick the configuration with the lowest mean 5-fold CV RMSE on the initial dataset) or by
+repeated random holdouts (thesis ch. 5: two 90/10 splits)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from recdyn import seeding
-from recdyn._validation import check_int
 from recdyn.environments.base import Environment
 from recdyn.errors import InvalidParameterError
 from recdyn.evaluation.cross_validation import (
@@ -23,8 +23,8 @@ from recdyn.evaluation.cross_validation import (
     resolve_data,
     resolve_recommender,
     run_jobs,
+    split_assignment,
 )
-from recdyn.evaluation.splits import kfold_assignment
 from recdyn.interactions import Interactions
 from recdyn.metrics.offline_registry import make_offline_metric
 from recdyn.recommenders.base import Recommender
@@ -99,6 +99,7 @@ def grid_search(
     n_jobs: int = 1,
     progress: bool = False,
     relevant_min_rating: float | None = None,
+    test_fraction: float | None = None,
 ) -> GridSearchResult:
     """Cross-validate every configuration of ``param_grid`` and pick the best by the mean
     of ``metric`` over folds (lowest for ``rmse``/``mae``, highest otherwise; ties go to the
@@ -117,7 +118,11 @@ def grid_search(
     data : ``Interactions``, or an environment / preset name (its initial data under
         ``seed``, the thesis's tuning set).
     n_users, n_items : id ranges (default: the environment's, or ``1 + max id``).
-    folds : k of k-fold (default 5). metric : selection metric (default ``"rmse"``);
+    folds : k of k-fold (default 5), or the number of holdouts with ``test_fraction``.
+    test_fraction : ``None`` (k-fold), or a fraction in (0, 1): ``folds`` independent
+        random holdouts of that share of the pairs (the thesis's ch. 5 "two-fold 90/10
+        split cross-validation" is ``folds=2, test_fraction=0.1``).
+    metric : selection metric (default ``"rmse"``);
         ``metrics`` : extra metrics to report (names of :data:`recdyn.metrics.offline_metrics`).
     seed : fold assignment and derived model seeds. n_jobs : worker processes (``-1``: all).
     progress : show a progress bar over configurations × folds.
@@ -130,8 +135,8 @@ def grid_search(
     configs = expand_grid(rec, param_grid)
     data, n_users, n_items, env = resolve_data(data, n_users, n_items, seed)
     check_environment_needs(rec, env)
-    folds = check_int("folds", folds, low=2)
-    fold = kfold_assignment(len(data), folds, seed)
+    fold = split_assignment(len(data), folds, test_fraction, seed)
+    folds = len(fold) if fold.ndim == 2 else int(folds)
     job = FoldJob(
         rec, data, fold, n_users, n_items, all_metrics, seed, env, relevant_min_rating, configs
     )

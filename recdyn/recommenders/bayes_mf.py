@@ -57,7 +57,9 @@ class BayesianMatrixFactorization(BiasedFactorModel):
     ----------
     global_bias_ : :math:`\bar w_0`. user_bias_, item_bias_ : :math:`\bar w_u, \bar w_i`.
     user_factors_, item_factors_ : the stacked samples :math:`[v^{(1)} \dots v^{(S)}]`
-        (the items' divided by :math:`S`). n_samples_ : :math:`S`.
+        (the items' divided by :math:`S`), read-only views ``[n, S * rank]``:
+        the embeddings whose inner product is the posterior-mean interaction
+        (:class:`~recdyn.recommenders.factors.FactorEmbeddings`). n_samples_ : :math:`S`.
     """
 
     _global_term = "global_bias_"

@@ -1,17 +1,76 @@
-"""Scores and predictions of biased factor models, shared by the matrix factorisations."""
+"""The embedding surface of factor models (:class:`FactorEmbeddings`, :func:`embeddings`)
+and the scores and predictions of biased factor models, shared by the matrix
+factorisations."""
 
 from __future__ import annotations
 
 from numbers import Real
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 
 from recdyn.constraints import Interval, Seed, Truthy
+from recdyn.errors import InvalidParameterError
 from recdyn.recommenders.base import Recommender
 
 
-class BiasedFactorModel(Recommender):
+class _ReadOnlyArray:
+    """A fitted array attribute: assignment stores the array under ``_<name>`` (where
+    the model's own code updates it in place); reading gives a read-only view of it."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.private = "_" + name.rstrip("_")
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        try:
+            view = obj.__dict__[self.private].view()
+        except KeyError:
+            raise AttributeError(self.private[1:] + "_") from None
+        view.flags.writeable = False
+        return view
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj.__dict__[self.private] = value
+
+
+class FactorEmbeddings:
+    r"""Mixin of the models whose scores are inner products of learned embeddings,
+    :math:`s_{ui} = \text{offset}_{ui} + p_u^\top q_i` (the matrix factorisations ``mf-als``,
+    ``mf-sgd``, ``pmf``, ``nmf``, ``bayes-mf``, ``gmf``, ``hpf``).
+
+    After ``fit`` the embeddings are public, read-only views (write access raises
+    ``ValueError``; copy them to change them):
+
+    ``user_factors_``
+        float32 ``[n_users, d]``, :math:`p_u` (the user embeddings :math:`c_j` of the
+        thesis's ch. 5 audit);
+    ``item_factors_``
+        float32 ``[n_items, d]``, :math:`q_i`.
+
+    Users and items with no rating have the model's documented cold factors (most: zero).
+    Inside the model the arrays live in ``_user_factors`` / ``_item_factors``, which the
+    fitting code may update in place; assigning ``user_factors_`` replaces them.
+    """
+
+    user_factors_ = _ReadOnlyArray()
+    item_factors_ = _ReadOnlyArray()
+
+
+def embeddings(model: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``(user_factors_, item_factors_)`` of a fitted :class:`FactorEmbeddings` model
+    (read-only float32 views ``[n_users, d]``, ``[n_items, d]``)."""
+    if not isinstance(model, FactorEmbeddings):
+        raise InvalidParameterError(
+            f"model must be a factor model with embeddings (mf-als, mf-sgd, pmf, nmf, "
+            f"bayes-mf, gmf, hpf), got {type(model).__name__}"
+        )
+    model._require_fitted()
+    return model.user_factors_, model.item_factors_
+
+
+class BiasedFactorModel(FactorEmbeddings, Recommender):
     r"""Base of the models that predict
 
     .. math:: \hat r_{ui} = \mu + b_u + b_i + p_u^\top q_i

@@ -13,13 +13,14 @@ from recdyn.constraints import Interval, Options, Seed
 from recdyn.errors import InvalidParameterError, MissingDependencyError
 from recdyn.interactions import Interactions
 from recdyn.recommenders.base import Recommender
+from recdyn.recommenders.factors import FactorEmbeddings
 
 __all__ = ["HierarchicalPoissonFactorization"]
 
 _Positive = Annotated[float, Interval(Real, 0, None, closed="neither")]
 
 
-class HierarchicalPoissonFactorization(Recommender):
+class HierarchicalPoissonFactorization(FactorEmbeddings, Recommender):
     r"""Hierarchical Poisson factorisation (Gopalan, Hofman & Blei 2015, "Scalable
     Recommendation with Hierarchical Poisson Factorization", UAI) of the user × item
     count matrix :math:`y`:
@@ -89,7 +90,8 @@ class HierarchicalPoissonFactorization(Recommender):
     Attributes
     ----------
     user_factors_ : float32 ``[n_users, K]``, :math:`\mathrm E_q[\theta_u]`.
-    item_factors_ : float32 ``[n_items, K]``, :math:`\mathrm E_q[\beta_i]`.
+    item_factors_ : float32 ``[n_items, K]``, :math:`\mathrm E_q[\beta_i]`. Both are
+        read-only views (:class:`~recdyn.recommenders.factors.FactorEmbeddings`).
     """
 
     predicts_ratings = False
@@ -141,8 +143,8 @@ class HierarchicalPoissonFactorization(Recommender):
             keep_all_objs=False,
         )
         model.fit(counts.tocoo())
-        self.user_factors_[:] = model.Theta
-        self.item_factors_[:] = model.Beta
+        self._user_factors[:] = model.Theta
+        self._item_factors[:] = model.Beta
 
     def _counts(self, data: Interactions) -> sp.csr_array:
         """The ``n_users × n_items`` float64 counts fed to the model (no stored zeros)."""

@@ -77,7 +77,8 @@ class ALSMatrixFactorization(BiasedFactorModel):
 
     Attributes
     ----------
-    user_factors_, item_factors_ : float32 ``[n_users, f]``, ``[n_items, f]``.
+    user_factors_, item_factors_ : float32 ``[n_users, f]``, ``[n_items, f]``, read-only
+        views (the embeddings, :class:`~recdyn.recommenders.factors.FactorEmbeddings`).
     user_bias_, item_bias_ : float32. global_mean_ : float.
     weights_ : float32 weight of each rating of ``data_`` at the last (partial) fit.
     """
@@ -127,11 +128,11 @@ class ALSMatrixFactorization(BiasedFactorModel):
         if cg_steps is not None:
             opts = (*opts, cg_steps)
         solve = _solve_rows if cg_steps is None else _cg_rows
-        users = (self.user_factors_, self.user_bias_)
-        items = (self.item_factors_, self.item_bias_)
+        users = (self._user_factors, self.user_bias_)
+        items = (self._item_factors, self.item_bias_)
         for _ in range(iters):
-            solve(*by_user, self.item_factors_, self.item_bias_, *opts, *users)
-            solve(*by_item, self.user_factors_, self.user_bias_, *opts, *items)
+            solve(*by_user, self._item_factors, self.item_bias_, *opts, *users)
+            solve(*by_item, self._user_factors, self.user_bias_, *opts, *items)
         # data is every rating seen so far: the range is None only before the first one
         self._rating_range = (
             (float(data.rating.min()), float(data.rating.max())) if len(data) else None

@@ -69,7 +69,8 @@ class SGDMatrixFactorization(BiasedFactorModel):
 
     Attributes
     ----------
-    user_factors_, item_factors_ : float32 ``[n_users, f]``, ``[n_items, f]``.
+    user_factors_, item_factors_ : float32 ``[n_users, f]``, ``[n_items, f]``, read-only
+        views (the embeddings, :class:`~recdyn.recommenders.factors.FactorEmbeddings`).
     user_bias_, item_bias_ : float32 ``[n_users]``, ``[n_items]``. global_mean_ : float.
     """
 
@@ -110,8 +111,8 @@ class SGDMatrixFactorization(BiasedFactorModel):
     def _absorb(self, new: Interactions) -> None:
         """Give users and items rated for the first time fresh random factors."""
         for seen, factors, ids in (
-            (self._user_seen, self.user_factors_, new.user),
-            (self._item_seen, self.item_factors_, new.item),
+            (self._user_seen, self._user_factors, new.user),
+            (self._item_seen, self._item_factors, new.item),
         ):
             fresh = np.unique(ids)
             fresh = fresh[~seen[fresh]]
@@ -146,8 +147,8 @@ class SGDMatrixFactorization(BiasedFactorModel):
                 np.float32(self.global_mean_),
                 self.user_bias_,
                 self.item_bias_,
-                self.user_factors_,
-                self.item_factors_,
+                self._user_factors,
+                self._item_factors,
                 lr,
                 lr_b,
                 reg,

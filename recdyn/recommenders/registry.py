@@ -29,6 +29,8 @@ for _name, _entry in {
     "mf-sgd": "mf_sgd:SGDMatrixFactorization",
     "mf-als": "mf_als:ALSMatrixFactorization",
     "bayes-mf": "bayes_mf:BayesianMatrixFactorization",
+    "pmf": "pmf:PMF",
+    "nmf": "nmf:NMF",
     "ease": "ease:EASE",
     "slim": "slim:SLIM",
     # neural models: torch is imported when they are fitted (pip install "recdyn[torch]")

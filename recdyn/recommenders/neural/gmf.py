@@ -10,6 +10,7 @@ import numpy as np
 
 from recdyn.constraints import Interval, Truthy
 from recdyn.interactions import Interactions
+from recdyn.recommenders.factors import FactorEmbeddings
 from recdyn.recommenders.neural.base import (
     BatchSize,
     LearningRate,
@@ -20,7 +21,7 @@ from recdyn.recommenders.neural.runtime import require_torch
 from recdyn.recommenders.weighting import WeightingParam, rating_weights
 
 
-class GMF(TorchRecommender):
+class GMF(FactorEmbeddings, TorchRecommender):
     r"""Generalized matrix factorisation (He, Liao, Zhang, Nie, Hu & Chua 2017, "Neural
     Collaborative Filtering", WWW, §3.2) with biases, for explicit ratings:
 
@@ -101,7 +102,8 @@ class GMF(TorchRecommender):
     Attributes
     ----------
     user_factors_ : float32 ``[n_users, k]``, :math:`h \odot p_u` (0 for cold users).
-    item_factors_ : float32 ``[n_items, k]``, :math:`q_i`. user_bias_, item_bias_ :
+    item_factors_ : float32 ``[n_items, k]``, :math:`q_i`. Both are read-only views
+        (:class:`~recdyn.recommenders.factors.FactorEmbeddings`). user_bias_, item_bias_ :
         float32. global_mean_ : float. weights_ : float32 weight of each rating of
         ``data_`` at the last (partial) fit. loss_history_ : the weighted training MSE
         :math:`\sum \tilde w (r - \hat r)^2 / n` per epoch.

@@ -44,7 +44,7 @@ from recdyn.constraints import Interval, Names, Options
 from recdyn.errors import InvalidParameterError
 from recdyn.studies import _polarization_protocol as protocol
 from recdyn.studies.base import RunOptions, Study, StudyResult
-from recdyn.studies.work import run_plans, stored_results, write_spec
+from recdyn.studies.work import require_dataset, run_plans, stored_results, write_spec
 
 __all__ = ["PolarizationStudy"]
 
@@ -178,16 +178,11 @@ class PolarizationStudy(Study):
         """An error naming the fix when real-k is asked for and its dataset is missing."""
         if "real-k" not in self.sweeps:
             return
-        from recdyn.datasets import DatasetError, load
-
-        try:
-            load(self.real_init, download=False)
-        except DatasetError as err:
-            raise InvalidParameterError(
-                f"sweep 'real-k' starts {WORLD} from the MF embeddings of {self.real_init}, "
-                f"which is not available: {str(err).splitlines()[0]} — set RECDYN_DATA_DIR "
-                "to a folder holding it, or leave real-k out of sweeps"
-            ) from None
+        require_dataset(
+            self.real_init,
+            f"sweep 'real-k' starts {WORLD} from the MF embeddings of {self.real_init}",
+            ", or leave real-k out of sweeps",
+        )
 
     def execute(self, out: Path, options: RunOptions) -> None:
         """Every sweep's experiment on one pool (resumable)."""

@@ -22,6 +22,7 @@ from recdyn.studies.base import RunOptions
 
 __all__ = [
     "raise_failed_units",
+    "require_dataset",
     "run_plans",
     "stored_results",
     "stored_units",
@@ -153,3 +154,18 @@ def stored_results(root: Path, spec: dict[str, Any]) -> Any:
             "parameters); report it with the options it was run with"
         )
     return load_results(root)
+
+
+def require_dataset(name: str, why: str, fix: str = "") -> None:
+    """An :class:`InvalidParameterError` naming the fix when the dataset ``name`` is not
+    available locally (nothing is downloaded): "``why``, which is not available: … — set
+    RECDYN_DATA_DIR to a folder holding it``fix``"."""
+    from recdyn.datasets import DatasetError, load
+
+    try:
+        load(name, download=False)
+    except DatasetError as err:
+        raise InvalidParameterError(
+            f"{why}, which is not available: {str(err).splitlines()[0]} — set "
+            f"RECDYN_DATA_DIR to a folder holding it{fix}"
+        ) from None

@@ -44,15 +44,13 @@ import argparse
 import contextlib
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from benchlib import add_threads_option, machine_info, write_json
+from benchlib import add_threads_option, machine_info, time_study, write_json
 
 from recdyn.engine.workers import pin_threads, threads_note
 
@@ -191,15 +189,8 @@ def bench_overhead(setting: Setting) -> dict[str, Any]:
 
 def bench_study(part: str, workers: int) -> dict[str, Any]:
     """Wall time of one ``recdyn study feedback-loops`` run (its own process)."""
-    with tempfile.TemporaryDirectory(prefix=f"bench-fl-{part}-") as out:
-        cmd = [sys.executable, "-m", "recdyn", "study", "feedback-loops", "--out", out]
-        cmd += ["-w", str(workers), "-q", *STUDY_ARGS[part]]
-        start = time.perf_counter()
-        done = subprocess.run(cmd, capture_output=True, text=True)
-        wall = time.perf_counter() - start
-    if done.returncode != 0:
-        return {"part": part, "error": done.stderr.strip().splitlines()[-1:]}
-    return {"part": part, "wall_s": wall, "target_s": STUDY_TARGETS_S[part], "workers": workers}
+    r = time_study("feedback-loops", STUDY_ARGS[part], workers)
+    return {"part": part, **r, **({} if "error" in r else {"target_s": STUDY_TARGETS_S[part]})}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,13 +26,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
-import tempfile
-import time
 from typing import Any
 
-from benchlib import machine_info, write_json
+from benchlib import machine_info, time_study, write_json
 
 import recdyn
 
@@ -40,29 +37,10 @@ STUDY_TARGET_S = {"full": 120.0, "quick": 60.0}
 STEP_TARGET_MS = 20.0
 
 
-def time_study(mode: str, workers: int) -> dict[str, Any]:
+def study_time(mode: str, workers: int) -> dict[str, Any]:
     """Wall time of one ``recdyn study polarization`` run in a fresh directory."""
-    with tempfile.TemporaryDirectory() as out:
-        cmd = [
-            sys.executable,
-            "-m",
-            "recdyn",
-            "study",
-            "polarization",
-            "--out",
-            out,
-            "--workers",
-            str(workers),
-            "--quiet",
-        ]
-        if mode == "quick":
-            cmd.append("--quick")
-        start = time.perf_counter()
-        done = subprocess.run(cmd, capture_output=True, text=True)
-        wall = time.perf_counter() - start
-    if done.returncode != 0:
-        return {"mode": mode, "error": done.stderr.strip().splitlines()[-1:]}
-    return {"mode": mode, "wall_s": wall, "target_s": STUDY_TARGET_S[mode], "workers": workers}
+    r = time_study("polarization", ["--quick"] if mode == "quick" else [], workers)
+    return {"mode": mode, **r, **({} if "error" in r else {"target_s": STUDY_TARGET_S[mode]})}
 
 
 def time_step(users: int, creators: int, steps: int, policy: str, metrics: list[str]) -> float:
@@ -99,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{label}): {ms:.1f} ms (target ≤ {STEP_TARGET_MS:g})"
         )
     if args.study != "none":
-        study = time_study(args.study, args.workers)
+        study = study_time(args.study, args.workers)
         result["study"] = study
         if "error" in study:
             print(f"study {args.study}: failed: {study['error']}")

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import os
 import platform
+import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -43,3 +46,18 @@ def add_threads_option(parser: Any) -> None:
         help="limit BLAS/OpenMP/numba threads (re-runs the script with *_NUM_THREADS set); "
         "use 1 on a shared or loaded machine, where multithreaded BLAS degrades badly",
     )
+
+
+def time_study(name: str, args: list[str], workers: int) -> dict[str, Any]:
+    """Wall time of one ``recdyn study NAME ARGS`` run in a fresh temporary directory, as
+    its own process on ``workers`` workers: ``{"wall_s": …}``, or ``{"error": [last line
+    of stderr]}`` when it fails."""
+    with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as out:
+        cmd = [sys.executable, "-m", "recdyn", "study", name, "--out", out]
+        cmd += ["--workers", str(workers), "--quiet", *args]
+        start = time.perf_counter()
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        wall = time.perf_counter() - start
+    if done.returncode != 0:
+        return {"error": done.stderr.strip().splitlines()[-1:]}
+    return {"wall_s": wall, "workers": workers}

@@ -360,8 +360,11 @@ class Environment(InitialRatings, CreatorsAndFeatures, Parametrized, ABC):
     def _mark_rated(self, users: np.ndarray, items: np.ndarray) -> None:
         self._rated.mark(users, items)
 
-    def _is_rated(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        return self._rated.contains(users, items)
+    def _unavailable(self, users: np.ndarray, slates: np.ndarray) -> np.ndarray:
+        """Boolean ``[len(users), k]``: slate entries a user cannot consume — already
+        rated, or an empty slot (``-1``, nothing shown) — for worlds whose users choose
+        from a slate."""
+        return self._rated.contains(users[:, None], slates) | (slates < 0)
 
     def _eligible(self) -> np.ndarray:
         """Users who may be online: all with repeat consumption, else those who have not

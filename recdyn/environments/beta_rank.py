@@ -164,7 +164,7 @@ class BetaRankEnvironment(Environment):
         utility = beta_prime(mean, self.utility_sd, rng)
         weight = np.arange(1, slates.shape[1] + 1, dtype=np.float64) ** -self.position_decay
         known = weight * self._known_weight[users, None] * utility
-        known[self._is_rated(users[:, None], slates) | (slates < 0)] = -np.inf  # -1: empty
+        known[self._unavailable(users, slates)] = -np.inf
         rows = np.arange(len(users))
         best = np.argmax(known, axis=1)
         ok = np.isfinite(known[rows, best])

@@ -122,7 +122,7 @@ class LatentScoreEnvironment(Environment):
         utility = np.einsum("nr,nkr->nk", self._user_private[users], self._item_private[slates])
         if scores is not None:
             utility += scores
-        utility[self._is_rated(users[:, None], slates) | (slates < 0)] = -np.inf  # -1: empty
+        utility[self._unavailable(users, slates)] = -np.inf
         rows = np.arange(len(users))
         best = np.argmax(utility, axis=1)
         return np.where(np.isfinite(utility[rows, best]), slates[rows, best], -1)

@@ -170,7 +170,7 @@ class PanChaneyEnvironment(Environment):
         weight = choice_weights(
             slates.shape,
             scores,
-            self._is_rated(users[:, None], slates) | (slates < 0),  # -1: an empty slot
+            self._unavailable(users, slates),
             self.boost,
             self.boost_depth,
         )

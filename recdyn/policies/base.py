@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 
 from recdyn._arrays import push_down
 from recdyn._validation import check_int
+from recdyn.constraints import InstanceOf
 from recdyn.errors import InvalidParameterError
 from recdyn.params import Parametrized
 
@@ -89,9 +90,23 @@ class Policy(Parametrized, ABC):
     ) -> Selection: ...
 
 
+#: The annotation of a wrapper's ``base_policy`` parameter: a policy or a registered name
+#: (which :class:`PolicyWrapper` builds).
+BasePolicy = Annotated[
+    Policy | str, InstanceOf((Policy, str), "a Policy or a registered policy name")
+]
+
+
 class PolicyWrapper(Policy):
-    """A policy built on another one, ``self.base_policy``: it reads the world when its
-    base does (``attach`` is passed on) and may show nothing when its base may."""
+    """A policy built on another one, ``self.base_policy`` (declared by each subclass as
+    ``base_policy: BasePolicy``; a registered name is built here): it reads the world when
+    its base does (``attach`` is passed on) and may show nothing when its base may."""
+
+    def _check_params(self) -> None:
+        if isinstance(self.base_policy, str):
+            from recdyn.policies.registry import make as make_policy
+
+            self.base_policy = make_policy(self.base_policy)
 
     @property
     def requires_environment(self) -> bool:  # type: ignore[override]

@@ -7,10 +7,9 @@ from typing import Annotated, Any
 
 import numpy as np
 
-from recdyn.constraints import InstanceOf, Interval
+from recdyn.constraints import Interval
 from recdyn.errors import InvalidParameterError
-from recdyn.policies.base import Policy, PolicyWrapper, Selection, check_scores
-from recdyn.policies.registry import make as make_policy
+from recdyn.policies.base import BasePolicy, PolicyWrapper, Selection, check_scores
 
 
 def pairwise_distances(x: np.ndarray) -> np.ndarray:
@@ -59,13 +58,10 @@ class DiversityBoost(PolicyWrapper):
 
     def __init__(
         self,
-        base_policy: Annotated[
-            Policy | str, InstanceOf((Policy, str), "a Policy or a registered policy name")
-        ] = "softmax",
+        base_policy: BasePolicy = "softmax",
         rho: Annotated[float, Interval(Real, 0, 1)] = 0.5,
     ) -> None:
-        if isinstance(base_policy, str):
-            self.base_policy = make_policy(base_policy)
+        pass  # checked and stored by the base; a policy name is built by PolicyWrapper
 
     def attach(self, env: Any) -> DiversityBoost:
         """Read item features from ``env`` (an environment with ``item_features()``)."""

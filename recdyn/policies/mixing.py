@@ -8,10 +8,15 @@ from typing import Annotated, Any
 
 import numpy as np
 
-from recdyn.constraints import InstanceOf, Interval
+from recdyn.constraints import Interval
 from recdyn.errors import InvalidParameterError
-from recdyn.policies.base import NO_ITEM, Policy, PolicyWrapper, Selection, check_scores
-from recdyn.policies.registry import make as make_policy
+from recdyn.policies.base import (
+    NO_ITEM,
+    BasePolicy,
+    PolicyWrapper,
+    Selection,
+    check_scores,
+)
 from recdyn.policies.stochastic import SoftmaxPolicy
 
 
@@ -55,13 +60,10 @@ class UniformMixing(PolicyWrapper):
 
     def __init__(
         self,
-        base_policy: Annotated[
-            Policy | str, InstanceOf((Policy, str), "a Policy or a registered policy name")
-        ] = "softmax",
+        base_policy: BasePolicy = "softmax",
         epsilon: Annotated[float, Interval(Real, 0, 1)] = 0.1,
     ) -> None:
-        if isinstance(base_policy, str):
-            self.base_policy = make_policy(base_policy)
+        pass  # checked and stored by the base; a policy name is built by PolicyWrapper
 
     def probabilities(self, scores: Any, exclude: np.ndarray | None = None) -> np.ndarray:
         """The mixed first-slot distribution :math:`p` of the class docstring."""

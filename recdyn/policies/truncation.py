@@ -9,15 +9,16 @@ from typing import Annotated, Any
 
 import numpy as np
 
-from recdyn.constraints import InstanceOf, Interval
+from recdyn.constraints import Interval
 from recdyn.errors import InvalidParameterError
-from recdyn.policies.base import NO_ITEM, Policy, PolicyWrapper, Selection, check_scores
+from recdyn.policies.base import (
+    NO_ITEM,
+    BasePolicy,
+    PolicyWrapper,
+    Selection,
+    check_scores,
+)
 from recdyn.policies.ranking import ranking_key
-from recdyn.policies.registry import make as make_policy
-
-BasePolicy = Annotated[
-    Policy | str, InstanceOf((Policy, str), "a Policy or a registered policy name")
-]
 
 
 class TopKTruncation(PolicyWrapper):
@@ -44,8 +45,7 @@ class TopKTruncation(PolicyWrapper):
         base_policy: BasePolicy = "softmax",
         m: Annotated[int, Interval(Integral, 1, None)] = 10,
     ) -> None:
-        if isinstance(base_policy, str):
-            self.base_policy = make_policy(base_policy)
+        pass  # checked and stored by the base; a policy name is built by PolicyWrapper
 
     def candidates(self, scores: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray:
         """Boolean ``[n_users, n_items]``: the items the base policy may choose from."""
@@ -105,8 +105,7 @@ class ThresholdTruncation(PolicyWrapper):
         base_policy: BasePolicy = "softmax",
         tau: Annotated[float, Interval(Real, -1, 1)] = 0.0,
     ) -> None:
-        if isinstance(base_policy, str):
-            self.base_policy = make_policy(base_policy)
+        pass  # checked and stored by the base; a policy name is built by PolicyWrapper
 
     def eligible(self, scores: Any, exclude: np.ndarray | None = None) -> np.ndarray:
         """Boolean ``[n_users, n_items]``: allowed items scoring at least ``tau``."""

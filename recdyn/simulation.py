@@ -64,7 +64,9 @@ def simulate(
     the recommender's ``items_changed`` hook is told after each step which items' features
     changed (:meth:`~recdyn.environments.base.Environment.changed_items`), and its
     ``items_added`` the new ``n_items`` after a step at which items arrived (new creators;
-    before ``partial_fit``; an arrived item is never held out).
+    before ``partial_fit``; an arrived item is never held out). A world that
+    ``observes_exposure`` (strategic creators) is shown the policy's first-slot
+    probabilities of each step before it steps, so its policy must report them.
 
     ``training="uniform"`` is the shadow-uniform arm of the thesis's Definition 1 (L1903):
     the recommender trains instead on as many uniformly drawn, never-recommended pairs per
@@ -190,6 +192,9 @@ def simulate(
                 exclude = hidden if exclude is None else exclude | hidden
             sel = policy.select(scores, k, exclude=exclude, rng=policy_rng)
             probs = policy.probabilities(scores, exclude) if "probabilities" in now else None
+            if env.observes_exposure:  # creators who respond to their exposure (issue 19)
+                probs = _exposure(policy, scores, exclude, probs, env, t)
+                env.observe_exposure(users, probs)
             if held is not None:
                 _check_not_held_out(sel.slates, hidden, users, t)
             if shadow is not None:
@@ -274,8 +279,9 @@ def _prepare_recommender(recommender: Recommender | str, seed: Any) -> Recommend
     return rec
 
 
-def _label(recommender: Recommender | str) -> str:
-    """How an error names the recommender: its registered name (if known) and class."""
+def _label(recommender: Any) -> str:
+    """How an error names a recommender or policy: its registered name (if known) and
+    class."""
     if isinstance(recommender, str):
         return repr(recommender)
     name = getattr(getattr(recommender, "spec", None), "name", None)
@@ -292,6 +298,29 @@ def _non_finite(scores: np.ndarray, users: np.ndarray, label: str, step: int) ->
         f"score {scores[row, item]}). Its fit may have diverged (e.g. too large a learning "
         "rate); recdyn.recommenders.check_recommender tests a recommender's contract."
     )
+
+
+def _exposure(
+    policy: Policy,
+    scores: np.ndarray,
+    exclude: np.ndarray | None,
+    probs: np.ndarray | None,
+    env: Environment,
+    step: int,
+) -> np.ndarray:
+    """The policy's first-slot probabilities of this step for a world that observes
+    exposure (those already computed for the metrics, else computed now); a policy that
+    cannot say is an error naming it."""
+    if probs is None:
+        probs = policy.probabilities(scores, exclude)
+    if probs is None:
+        raise InvalidParameterError(
+            f"step {step}: world {env.spec.name} observes the exposure its creators get, but "
+            f"policy {_label(policy)} reports no probabilities (its probabilities() "
+            "returned None); use a policy that does: softmax, greedy, epsilon-greedy, "
+            "uniform-mix, truncated or threshold on such a base"
+        )
+    return probs
 
 
 def _shown_scores(scores: np.ndarray, slates: np.ndarray) -> np.ndarray:

@@ -9,9 +9,17 @@ import pytest
 
 from recdyn import studies
 from recdyn.errors import InvalidParameterError
-from recdyn.studies._exposure_analysis import profile_statistics
+from recdyn.studies._exposure_frames import clustering_statistics, gender_statistics
 
-TINY = {"quick": True, "seeds": 1, "inits": 2, "max_iter": 200, "models": ("pmf",)}
+TINY = {
+    "quick": True,
+    "seeds": 1,
+    "inits": 2,
+    "max_iter": 200,
+    "models": ("pmf",),
+    "datasets": ("ml-100k",),
+    "loop_seeds": 0,
+}
 
 
 @pytest.fixture(scope="module")
@@ -21,28 +29,34 @@ def ran(tmp_path_factory, ml100k_dir):
     return study, study.run(out, workers=1), out
 
 
-@pytest.fixture(scope="module")
-def ml100k_dir():
+def _require(name: str) -> None:
     from recdyn.datasets import DatasetError, load
 
     try:
-        load("ml-100k", download=False)
+        load(name, download=False)
     except DatasetError:
-        pytest.skip("ML-100K is not available (set RECDYN_DATA_DIR)")
+        pytest.skip(f"{name} is not available (set RECDYN_DATA_DIR)")
+
+
+@pytest.fixture(scope="module")
+def ml100k_dir():
+    _require("ml-100k")
 
 
 def test_outputs(ran):
     study, result, out = ran
-    for name in ("summary.csv", "runs.csv", "embeddings.csv", "findings.csv", "report.html"):
+    names = ("summary.csv", "runs.csv", "embeddings.csv", "findings.csv", "confirmed_only.csv")
+    for name in (*names, "report.html", "concentration.png"):
         assert (out / name).exists(), name
     runs = pd.read_csv(out / "runs.csv")
     assert len(runs) == 1 * 2 * 1 * 2  # seeds × τ × n × inits
     assert set(runs["status"]) <= {"violated", "inconclusive", "confirmed"}
     assert set(runs["tau"]) == {0.1, 1.0}
-    assert len(result.findings) == 5
+    assert (runs["epsilon_gap"] >= 0).all()
+    assert len(result.findings) == 8
     assert study.last_run == (1 + 2, 0)  # one embedding unit, two equilibrium units
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert "not built yet" in html.lower()
+    assert "tag-proxy" in html
 
 
 def test_resume_and_report_only(ran):
@@ -68,6 +82,8 @@ def test_report_of_other_options_names_missing_units(ran):
         ({"producers": [0]}, "producers"),
         ({"models": ("svd",)}, "models"),
         ({"alpha": -1.0}, "alpha"),
+        ({"datasets": ("netflix",)}, "datasets"),
+        ({"loop_seeds": -1}, "loop_seeds"),
     ],
 )
 def test_bad_parameters(params, match):
@@ -86,9 +102,34 @@ def test_missing_dataset(tmp_path, monkeypatch):
 def test_profile_statistics_collapsed_and_spread():
     users = np.array([[1.0, 0.0], [1.0, 0.1], [0.0, 1.0]])
     men = np.array([1, 1, 0])
-    one = profile_statistics(users, men, np.tile([1.0, 0.0], (3, 1)))
+    collapsed = np.tile([1.0, 0.0], (3, 1))
+    one = {**clustering_statistics(users, collapsed), **gender_statistics(users, men, collapsed)}
     assert one["distinct"] == 1 and one["pairwise_cos"] == pytest.approx(1.0)
+    assert not one["local_clusters"]
     assert one["delta_user"] > 0 and one["delta_producer"] == pytest.approx(1.0)
-    two = profile_statistics(users, men, np.array([[1.0, 0.0], [0.0, 1.0]]))
+    spread = np.array([[1.0, 0.0], [0.0, 1.0]])
+    two = {**clustering_statistics(users, spread), **gender_statistics(users, men, spread)}
     assert two["distinct"] == 2 and two["pairwise_cos"] == pytest.approx(0.0)
     assert two["delta_producer"] == pytest.approx(0.0)
+    local = clustering_statistics(users, np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]))
+    assert local["distinct"] == 2 and local["local_clusters"]
+
+
+@pytest.fixture(scope="module")
+def lastfm_dir():
+    _require("lastfm-2k")
+
+
+def test_lastfm_proxy_and_loop(tmp_path, lastfm_dir):
+    params = {**TINY, "datasets": ("lastfm-2k",), "taus": [1.0], "loop_seeds": 1}
+    study = studies.make("exposure-audit", **params)
+    result = study.run(tmp_path, workers=1)
+    runs = result.tables["runs"]
+    assert set(runs["dataset"]) == {"lastfm-2k"} and len(runs) == 2
+    assert runs["population"].between(-1, 1).all()
+    assert {"frac_k10", "dist_k200", "base_frac_k10"} <= set(runs.columns)
+    claims = [f.claim for f in result.findings]
+    assert any("male-vocalists-tagged" in c for c in claims)
+    assert len(result.tables["loop"]) == 1  # one τ
+    for name in ("lastfm_neighbourhoods.png", "concentration_loop.png"):
+        assert (tmp_path / name).exists(), name

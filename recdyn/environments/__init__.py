@@ -11,6 +11,7 @@ from recdyn.environments.latent_score import LatentScoreEnvironment
 from recdyn.environments.pan_chaney import PanChaneyEnvironment
 from recdyn.environments.pan_chaney_split import PanChaneySplit, pan_chaney_split
 from recdyn.environments.presets import environments, make
+from recdyn.environments.strategic import StrategicCreatorsEnvironment
 from recdyn.environments.topics import TopicsEnvironment
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "LatentScoreEnvironment",
     "PanChaneyEnvironment",
     "PanChaneySplit",
+    "StrategicCreatorsEnvironment",
     "TopicsEnvironment",
     "check_environment",
     "environments",

@@ -13,7 +13,9 @@ Worlds whose items belong to creators who move (issue 18, seed 004) also fill in
 ``_item_creators()``, ``_item_features()`` and ``_changed_items()`` (and ``_arrive()``
 where items arrive) and may set
 ``repeat_consumption = True`` (an item can be consumed again: users never run out) and
-their own ``rating_range``. A slate entry ``-1`` shows nothing in that slot.
+their own ``rating_range``. A slate entry ``-1`` shows nothing in that slot. Worlds whose
+creators respond to the exposure they get (issue 19) set ``observes_exposure = True`` and
+fill in ``observe_exposure(users, probabilities)``.
 
 Per-step cost is proportional to the online users and their slates; nothing loops over
 users × items in Python.

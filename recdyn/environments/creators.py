@@ -8,9 +8,17 @@ Items arrive at the end of a step (after the dynamics, before the next users are
 the world's :meth:`CreatorsAndFeatures._arrive` appends them to its state and says how
 many; the environment then widens ``n_items`` and its rated pairs, and
 :meth:`~CreatorsAndFeatures.added_items` lists the new ids (always ``n_items`` before the
-step onwards: items are only appended, so every existing id keeps its meaning)."""
+step onwards: items are only appended, so every existing id keeps its meaning).
+
+Creators who respond to the recommender (issue 19; ``strategic-creators-v1``) need to see
+the exposure it gives them: a world that sets ``observes_exposure = True`` is shown, at
+every step of :func:`recdyn.simulate` and before ``step``, the policy's exact first-slot
+probabilities of the online users (:meth:`CreatorsAndFeatures.observe_exposure`). No other
+world is shown anything, so their runs are unchanged."""
 
 from __future__ import annotations
+
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -22,7 +30,19 @@ class CreatorsAndFeatures:
     mixin: it reads the environment's step counter ``_t`` and calls its ``_require_reset``;
     arrivals widen its ``_n_items`` and ``_rated``)."""
 
+    #: Whether the world is shown the exposure the recommender gives each item: then
+    #: :func:`recdyn.simulate` calls :meth:`observe_exposure` at every step, before
+    #: ``step``, and needs a policy that reports its probabilities.
+    observes_exposure: ClassVar[bool] = False
+
     _added: np.ndarray | None = None  # ids of the items that arrived at the last step
+
+    def observe_exposure(self, users: Any, probabilities: Any) -> None:
+        """Be shown the exposure of this step: ``probabilities`` (float ``[len(users),
+        n_items]``) is the policy's exact distribution of the first slate slot for each
+        online user ``users[j]`` (``Policy.probabilities`` with the step's scores and
+        exclusions). :func:`recdyn.simulate` calls it once per step, before ``step``, in a
+        world that ``observes_exposure``. Default: ignored (and never called)."""
 
     @property
     def item_creators(self) -> np.ndarray | None:

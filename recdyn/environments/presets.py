@@ -203,3 +203,16 @@ environments.register(
     eta_users=0.1,
     eta_creators=0.1,
 )
+
+# -- issue 19: creators in the loop (strategic creators against the live recommender)
+environments.register(
+    "strategic-creators-v1",
+    "recdyn.environments.strategic:StrategicCreatorsEnvironment",
+    summary="Fixed users; creators take exposure-game ascent steps every 10 steps on the "
+    "exposure the live policy gives them (our extension): 200 users, 10 creators, d=3.",
+    n_users=200,
+    n_items=10,  # = n_creators (n_items, so that a size override of n_items applies)
+    dim=3,
+    every=10,
+    tau=1.0,
+)

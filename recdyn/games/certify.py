@@ -41,7 +41,7 @@ from scipy.special import expit, logsumexp
 from recdyn._validation import check_float, check_int
 from recdyn.errors import InvalidParameterError
 from recdyn.games.exposure import ExposureGame, exposure_probabilities
-from recdyn.games.solver import default_tol
+from recdyn.games.solver import default_tol, random_strategies
 from recdyn.seeding import SeedLike, generator
 
 __all__ = [
@@ -153,10 +153,11 @@ def epsilon_gap(
     """Best unilateral deviation gain of each profile ``[..., n, d]`` (module doc).
 
     Every examined producer (``producers``, default all) ascends alone, reparametrised as
-    the solver, from its own strategy and ``n_restarts`` other starts — half at random
-    users' directions, half uniform on the sphere, from ``generator(seed, "games",
-    "deviations")`` — until a step moves less than ``tol`` (default ``1e-8·√d``) or
-    ``max_iter``. Cost per step: ``O(k (n_restarts + 1) m d)`` per profile. Needs τ > 0.
+    the solver, from its own strategy and ``n_restarts`` other starts (unit-norm parameters,
+    as the solver's) — half at random users' directions, half uniform on the sphere, from
+    ``generator(seed, "games", "deviations")`` — until a step moves less than ``tol``
+    (default ``1e-8·√d``) or ``max_iter``. Cost per step: ``O(k (n_restarts + 1) m d)``
+    per profile. Needs τ > 0.
     """
     if game.tau == 0.0:
         raise InvalidParameterError(
@@ -193,7 +194,8 @@ def epsilon_gap(
     rows = np.arange(flat_users.shape[0]).reshape(*batch, 1, 1) if batch else 0
     user_starts = flat_users[rows, picks] if batch else game.users[picks]
     user_starts = user_starts + 1e-9 * rng.standard_normal(user_starts.shape)  # not zero
-    sphere_starts = rng.standard_normal((*batch, k, n_restarts - n_user_starts, d))
+    user_starts /= np.linalg.norm(user_starts, axis=-1, keepdims=True)
+    sphere_starts = random_strategies(rng, (*batch, k, n_restarts - n_user_starts), d)
     theta = np.concatenate([s[..., idx, None, :], user_starts, sphere_starts], axis=-2)
 
     def logits(v: np.ndarray) -> np.ndarray:  # [..., k, r, m]

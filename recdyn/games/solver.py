@@ -15,10 +15,17 @@ the ℓ2 change of its whole profile :math:`\|\theta_t - \theta_{t-1}\|_F` falls
 :math:`10^{-8}\sqrt d` (the thesis leaves open whether the norm is joint or per producer;
 here it is joint) or after 50,000 iterations (L4122–4130, L4980–4983).
 
-The initialisation distribution is not stated in the thesis: :math:`\theta_i` is standard
-normal, so :math:`s_i` is uniform on the sphere. Runs are batched: ``theta0`` of shape
-``[..., n, d]`` is one array computation over every leading axis (seeds × initialisations);
-a run that has converged is frozen and drops out of the computation.
+The initialisation distribution is not stated in the thesis: :math:`\theta_i` is uniform on
+the unit sphere (a standard normal draw, normalised). The norm matters: the step is
+orthogonal to :math:`\theta_i`, so :math:`\|\theta_i\|` only grows and the step on the
+sphere is :math:`\alpha\,\Pi_i g_i / \|\theta_i\|^2`; an unnormalised standard-normal
+start (:math:`\|\theta_i\|^2 \approx d`) would make every run at ``d = 50`` about 17×
+slower than at ``d = 3`` for no reason (measured on ML-100K's PMF embeddings: 0 of 3 runs
+converged within 20,000 steps at τ = 0.01, d = 50, α = 1 from standard-normal starts).
+
+Runs are batched: ``theta0`` of shape ``[..., n, d]`` is one array computation over every
+leading axis (seeds × initialisations); a run that has converged is frozen and drops out
+of the computation.
 """
 
 from __future__ import annotations
@@ -69,9 +76,10 @@ class EquilibriumSearch:
 
 
 def random_strategies(rng: np.random.Generator, shape: tuple[int, ...], d: int) -> np.ndarray:
-    """Standard-normal parameters ``[*shape, d]`` (their directions are uniform on the
-    sphere)."""
-    return rng.standard_normal((*shape, d))
+    """Unit-norm parameters ``[*shape, d]``, uniform on the sphere (standard-normal draws,
+    normalised)."""
+    theta = rng.standard_normal((*shape, d))
+    return theta / np.linalg.norm(theta, axis=-1, keepdims=True)
 
 
 def ascent_step(

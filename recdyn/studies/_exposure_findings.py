@@ -1,51 +1,39 @@
-"""The findings of the ``exposure-audit`` study: thesis ch. 5's claims (L4136–4185) set
-against this run's kept runs (not ruled out by the second-order test), each with the
-verdict counts of the runs it rests on.
+"""The findings of the ``exposure-audit`` study: thesis ch. 5's claims (L4134–4185,
+L5017–5020) set against this run's kept runs (not ruled out by the second-order test),
+each with the verdict counts of the runs it rests on. Last.fm's tag-proxy claims are in
+:mod:`recdyn.studies._exposure_lastfm_findings`.
 
 Rules (a claim is ✓ only when the run shows it; – when the run is too small to judge):
 
-* **Concentration rises with τ**: within each (model, d, n, recommender seed), the mean
-  pairwise cosine of kept runs at the largest τ exceeds that at the smallest. ✓ if every
-  such pair agrees and there are at least :data:`MIN_PAIRS` pairs (a one-sided sign test
-  then has p ≤ 1/16), ✗ if one disagrees, – otherwise.
+* **Concentration rises with τ** (both datasets): within each (dataset, model, d, n,
+  recommender seed), the mean pairwise cosine of kept runs at the largest τ exceeds that at
+  the smallest. ✓ if every such pair agrees and there are at least :data:`MIN_PAIRS`
+  pairs (a one-sided sign test then has p ≤ 1/16), ✗ if one disagrees, – otherwise.
 * **Full concentration at τ = 1**: every kept run at τ = 1 has one distinct strategy (at
   least :data:`MIN_RUNS` kept runs).
-* **Δ > 0** and **NMF more biased than PMF**: recommender seeds are the independent units
-  (runs of one seed share its embeddings): per-seed means, then a 95 % t-interval over
-  seeds. ✓ if it lies above 0, ✗ otherwise; – with fewer than :data:`MIN_SEEDS` seeds.
+* **Local clustering at lower τ**: the thesis says lower τ "can lead to" it (L4140): ✓ if
+  some kept run at a τ < 1 has producers sharing a strategy without all doing so, ✗ if
+  none of at least :data:`MIN_RUNS` does.
+* **Δ > 0**, **larger at d = 50** and **NMF more biased than PMF** (ML-100K): the test
+  over recommender seeds of :mod:`recdyn.studies._exposure_verdicts`.
+* **Confirmed-only filtering** (L5017–5020): the share of kept runs that are only
+  inconclusive (those the appendix's confirmed-only plots drop) is larger on ML-100K than
+  on Last.fm-2K.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from recdyn.studies._exposure_verdicts import counts, kept, seed_interval
 from recdyn.studies.result import Finding
 
-__all__ = ["MIN_PAIRS", "MIN_RUNS", "MIN_SEEDS", "findings"]
+__all__ = ["MIN_PAIRS", "MIN_RUNS", "findings"]
 
-MIN_PAIRS, MIN_RUNS, MIN_SEEDS = 4, 5, 3
+MIN_PAIRS, MIN_RUNS = 4, 5
 SOURCE = "thesis ch. 5"
-
-
-def _counts(runs: pd.DataFrame) -> str:
-    s = runs["status"]
-    return (
-        f"[{len(runs)} runs: {(s == 'confirmed').sum()} confirmed, "
-        f"{(s == 'inconclusive').sum()} inconclusive, {(s == 'violated').sum()} violated; "
-        f"{int(runs['capped'].sum())} stopped at the cap]"
-    )
-
-
-def _kept(runs: pd.DataFrame) -> pd.DataFrame:
-    return runs[runs["status"] != "violated"]
-
-
-def _interval(values: np.ndarray) -> tuple[float, float, float]:
-    mean = float(np.mean(values))
-    half = float(stats.t.ppf(0.975, len(values) - 1) * stats.sem(values))
-    return mean, mean - half, mean + half
+ML = "ml-100k"
 
 
 def _rises(runs: pd.DataFrame) -> Finding:
@@ -55,16 +43,16 @@ def _rises(runs: pd.DataFrame) -> Finding:
     if len(taus) < 2:
         return Finding(claim, f"{SOURCE} L4134–4137", expected, "one τ only", None)
     lo, hi = taus[0], taus[-1]
-    means = _kept(runs).groupby(["model", "d", "n", "seed", "tau"])["pairwise_cos"].mean()
-    table = means.unstack("tau").reindex(columns=[lo, hi])
-    pairs = table.dropna()
+    keys = ["dataset", "model", "d", "n", "seed", "tau"]
+    means = kept(runs).groupby(keys)["pairwise_cos"].mean()
+    pairs = means.unstack("tau").reindex(columns=[lo, hi]).dropna()
     up = int((pairs[hi] > pairs[lo]).sum())
     measured = (
         f"mean pairwise cosine higher at τ = {hi:g} than at τ = {lo:g} in {up} of "
-        f"{len(pairs)} (model, d, n, seed) groups; means {pairs[lo].mean():.3f} → "
-        f"{pairs[hi].mean():.3f} {_counts(runs)}"
+        f"{len(pairs)} (dataset, model, d, n, seed) groups; means {pairs[lo].mean():.3f} → "
+        f"{pairs[hi].mean():.3f} {counts(runs)}"
         if len(pairs)
-        else f"no group with kept runs at both τ = {lo:g} and {hi:g} {_counts(runs)}"
+        else f"no group with kept runs at both τ = {lo:g} and {hi:g} {counts(runs)}"
     )
     if up < len(pairs):
         verdict: bool | None = False
@@ -81,17 +69,17 @@ def _full_at_one(runs: pd.DataFrame) -> Finding:
     at = runs[np.isclose(runs["tau"], 1.0)]
     if at.empty:
         return Finding(claim, source, "one strategy at τ = 1", "τ = 1 not in this run", None)
-    kept = _kept(at)
-    one = int((kept["distinct"] == 1).sum())
+    good = kept(at)
+    one = int((good["distinct"] == 1).sum())
     measured = (
-        f"{one} of {len(kept)} kept runs at τ = 1 have one distinct strategy; mean "
-        f"pairwise cosine {kept['pairwise_cos'].mean():.4f}; checked at d ∈ "
+        f"{one} of {len(good)} kept runs at τ = 1 have one distinct strategy; mean "
+        f"pairwise cosine {good['pairwise_cos'].mean():.4f}; checked at d ∈ "
         f"{sorted(at['d'].unique().tolist())}, n ∈ {sorted(at['n'].unique().tolist())} "
-        f"only {_counts(at)}"
+        f"{counts(at)}"
     )
-    if one < len(kept):
+    if one < len(good):
         verdict: bool | None = False
-    elif len(kept) >= MIN_RUNS:
+    elif len(good) >= MIN_RUNS:
         verdict = True
     else:
         verdict = None
@@ -99,60 +87,116 @@ def _full_at_one(runs: pd.DataFrame) -> Finding:
     return Finding(claim, source, "one strategy at τ = 1", measured, verdict)
 
 
-def _seed_test(
-    claim: str, source: str, expected: str, per_seed: pd.Series, base: str, counts: str
+def _local_clustering(runs: pd.DataFrame) -> Finding:
+    claim = "Lower τ can lead to local clustering: a few producers share a strategy"
+    source = f"{SOURCE} L4140–4143"
+    expected = "some runs at τ < 1 with 1 < distinct strategies < n"
+    low = runs[runs["tau"] < 1.0]
+    if low.empty:
+        return Finding(claim, source, expected, "no τ < 1 in this run", None)
+    good = kept(low)
+    parts = [
+        f"τ = {tau:g}: {int(g['local_clusters'].sum())} of {len(g)} kept runs "
+        f"(mean {g['distinct'].mean():.1f} distinct of n ∈ {sorted(g['n'].unique().tolist())})"
+        for tau, g in good.groupby("tau")
+    ]
+    hits = int(good["local_clusters"].sum())
+    measured = ("; ".join(parts) or "no kept runs at τ < 1") + f" {counts(low)}"
+    if hits:
+        verdict: bool | None = True
+    elif len(good) >= MIN_RUNS:
+        verdict = False
+    else:
+        verdict = None
+        measured += f"; too few kept runs to judge (need {MIN_RUNS})"
+    return Finding(claim, source, expected, measured, verdict)
+
+
+def _seed_finding(
+    claim: str, source: str, expected: str, what: str, per_seed: pd.Series, runs: pd.DataFrame
 ) -> Finding:
-    values = per_seed.dropna().to_numpy()
-    if len(values) < MIN_SEEDS:
-        shown = ", ".join(f"{v:+.4f}" for v in values) or "none"
-        return Finding(
-            claim,
-            source,
-            expected,
-            f"{base} per seed: {shown}; too few recommender seeds to judge (need "
-            f"{MIN_SEEDS}) {counts}",
-            None,
-        )
-    mean, low, high = _interval(values)
-    return Finding(
-        claim,
-        source,
-        expected,
-        f"{base} {mean:+.4f} (95 % interval over {len(values)} seeds {low:+.4f} to "
-        f"{high:+.4f}) {counts}",
-        bool(low > 0),
-    )
+    text, verdict = seed_interval(per_seed)
+    return Finding(claim, source, expected, f"{what} {text} {counts(runs)}", verdict)
 
 
-def _delta(runs: pd.DataFrame) -> list[Finding]:
+def _ml_findings(runs: pd.DataFrame) -> list[Finding]:
+    ml = runs[runs["dataset"] == ML]
+    if ml.empty:
+        return []
+    good = kept(ml)
     out = []
-    kept = _kept(runs)
     for col, what in (("delta_user", "user-centric"), ("delta_producer", "producer-centric")):
-        per_seed = kept.groupby("seed")[col].mean()
+        base = f"mean Δ over kept runs (baseline b, all runs: {ml['base_' + col].mean():+.4f}):"
         out.append(
-            _seed_test(
-                f"Equilibrium content targets men: Δ = φ_men − φ_women > 0 ({what})",
+            _seed_finding(
+                f"ML-100K: equilibrium content targets men, Δ = φ_men − φ_women > 0 ({what})",
                 f"{SOURCE} L4170–4185, Fig. 5.4",
                 "Δ > 0 (users 71 % men)",
-                per_seed,
-                f"mean Δ over kept runs (baseline b, all runs: {runs['base_' + col].mean():+.4f});",
-                _counts(runs),
+                base,
+                good.groupby("seed")[col].mean(),
+                ml,
+            )
+        )
+    for col, pair, claim, source in (
+        ("d", None, "ML-100K: Δ (user-centric) is larger at the larger d", "L4183–4184"),
+        ("model", ("nmf", "pmf"), "ML-100K: NMF incentivises more biased content", "L4184–4185"),
+    ):
+        levels = sorted(ml[col].unique())
+        a, b = (levels[-1], levels[0]) if pair is None else pair
+        expected = "Δ(d = 50) > Δ(d = 3)" if col == "d" else f"Δ({col} = {a}) > Δ({col} = {b})"
+        cells = good.groupby([col, "seed"])["delta_user"].mean().unstack(col)
+        if a == b or not {a, b} <= set(cells.columns):
+            out.append(
+                Finding(
+                    claim,
+                    f"{SOURCE} {source}",
+                    expected,
+                    f"this run has one {col} only ({a})"
+                    if a == b
+                    else f"needs kept runs at both {col} = {a} and {b}",
+                    None,
+                )
+            )
+            continue
+        out.append(
+            _seed_finding(
+                claim,
+                f"{SOURCE} {source}",
+                expected,
+                f"Δ({col} = {a}) − Δ({col} = {b}), user-centric:",
+                cells[a] - cells[b],
+                ml,
             )
         )
     return out
 
 
-def _nmf_more(runs: pd.DataFrame) -> Finding:
-    claim = "NMF incentivises more biased content than PMF (user-centric Δ)"
-    source = f"{SOURCE} L4184–4185"
-    expected = "Δ(NMF) > Δ(PMF) consistently"
-    if set(runs["model"]) != {"pmf", "nmf"}:
-        return Finding(claim, source, expected, "needs both pmf and nmf", None)
-    cells = _kept(runs).groupby(["model", "seed"])["delta_user"].mean().unstack("model")
-    diff = (cells["nmf"] - cells["pmf"]) if len(cells) else pd.Series(dtype=float)
-    return _seed_test(claim, source, expected, diff, "Δ(NMF) − Δ(PMF):", _counts(runs))
+def _confirmed_only(runs: pd.DataFrame) -> Finding:
+    claim = "Keeping only confirmed runs removes more of ML-100K's runs than of Last.fm's"
+    source = f"{SOURCE} L5017–5020"
+    expected = "a non-negligible share on ML-100K, little on Last.fm"
+    shares = {}
+    for dataset, g in runs.groupby("dataset"):
+        good = kept(g)
+        if len(good):
+            shares[dataset] = (int((good["status"] == "inconclusive").sum()), len(good))
+    measured = "; ".join(
+        f"{d}: {i} of {n} kept runs only inconclusive ({i / n:.0%})" for d, (i, n) in shares.items()
+    )
+    if len(shares) < 2:
+        return Finding(claim, source, expected, (measured or "no kept runs") + "; needs both", None)
+    (i_ml, n_ml) = shares[ML]
+    (i_lf, n_lf) = next(v for d, v in shares.items() if d != ML)
+    verdict = i_ml / n_ml > i_lf / n_lf
+    return Finding(claim, source, expected, f"{measured} {counts(runs)}", verdict)
 
 
 def findings(runs: pd.DataFrame) -> list[Finding]:
-    """The findings of the module doc from the per-run table."""
-    return [_rises(runs), _full_at_one(runs), *_delta(runs), _nmf_more(runs)]
+    """The findings of the module doc from the per-run table (both datasets)."""
+    return [
+        _rises(runs),
+        _full_at_one(runs),
+        _local_clustering(runs),
+        *_ml_findings(runs),
+        _confirmed_only(runs),
+    ]

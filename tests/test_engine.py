@@ -3,6 +3,7 @@ to the driver, and several experiments on one pool."""
 
 from __future__ import annotations
 
+import faulthandler
 import json
 from pathlib import Path
 
@@ -66,6 +67,26 @@ def test_the_unit_runner_resumes_from_the_store_and_reports_failures(tmp_path):
         assert again.run({k: units[k] for k in ("u1", "u2")}) == done
         assert (again.computed, again.reused) == (0, 2)
         assert again.pool is None  # no worker started
+
+
+def echo(blob: str) -> dict[str, str]:
+    """A unit whose result is as large as its argument (imported by name in workers)."""
+    return {"blob": blob[::-1]}
+
+
+def test_large_units_and_results_do_not_deadlock_the_pipe():
+    # a worker is handed its next unit while it runs one; with both the unit and the result
+    # larger than the pipe's buffer, a worker that did not read while sending would block
+    # forever against a driver blocked sending (seen in the exposure-audit study)
+    blob = "x" * 300_000
+    faulthandler.dump_traceback_later(90, exit=True)  # a deadlock ends the run loudly
+    try:
+        with LocalPool(1) as pool:
+            items = [(f"k{i}", Call(f"{__name__}:echo", {"blob": blob})) for i in range(3)]
+            done = [e for e in pool.run(items) if e.kind == "done"]
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+    assert len(done) == 3
 
 
 def test_a_failed_unit_brings_its_exception_back():

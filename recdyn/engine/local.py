@@ -18,7 +18,9 @@ import itertools
 import multiprocessing
 import os
 import pickle
+import queue
 import signal
+import threading
 import time
 import traceback
 from collections import deque
@@ -34,15 +36,31 @@ _PROGRESS_INTERVAL = 0.2  # seconds between step reports from a worker
 _DEPTH = 2  # units of work handed to a worker at a time
 
 
-def _worker_main(conn: Connection, fn: Callable[..., Any]) -> None:
-    """Loop of a worker process: receive ``(key, payload)``, send back the outcome."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver decides what Ctrl-C stops
-    one_thread()
+def _read_into(conn: Connection, inbox: queue.SimpleQueue) -> None:
+    """Move every message from ``conn`` to ``inbox`` as it arrives (``None`` at the end)."""
     while True:
         try:
             message = conn.recv()
         except (EOFError, OSError):  # the driver is gone
+            message = None
+        inbox.put(message)
+        if message is None:
             return
+
+
+def _worker_main(conn: Connection, fn: Callable[..., Any]) -> None:
+    """Loop of a worker process: receive ``(key, payload)``, send back the outcome.
+
+    A thread reads the pipe all the time: the driver hands a worker its next unit while
+    the current one runs, and a unit and a result that each exceed the pipe's buffer
+    (≈ 64 KB) would otherwise deadlock — the worker blocked sending its result, the driver
+    blocked sending the next unit, neither reading."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver decides what Ctrl-C stops
+    one_thread()
+    inbox: queue.SimpleQueue = queue.SimpleQueue()
+    threading.Thread(target=_read_into, args=(conn, inbox), daemon=True).start()
+    while True:
+        message = inbox.get()
         if message is None:
             return
         key, payload = message

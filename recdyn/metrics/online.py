@@ -184,6 +184,8 @@ for _name, _cls in {
     "creator_clusters": "CreatorClusters",
 }.items():
     online_metrics.register(_name, f"recdyn.metrics.polarization:{_cls}")
+online_metrics.register("nominator_regret", "recdyn.metrics.two_stage:NominatorRegret")
+online_metrics.register("ranker_regret", "recdyn.metrics.two_stage:RankerRegret")
 
 DEFAULT_METRICS = ("mean_rating", "regret", "rmse")
 

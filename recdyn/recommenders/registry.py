@@ -33,6 +33,8 @@ for _name, _entry in {
     "nmf": "nmf:NMF",
     "ease": "ease:EASE",
     "slim": "slim:SLIM",
+    # nominators over item pools + a ranker, all registered recommenders (our extension)
+    "two-stage": "two_stage:TwoStageRecommender",
     # neural models: torch is imported when they are fitted (pip install "recdyn[torch]")
     "autorec": "neural.autorec:AutoRec",
     "cf-nade": "neural.cfnade:CFNADE",

@@ -18,13 +18,14 @@ Rules (a claim is ✓ only when the run shows it; – when the run is too small 
   over recommender seeds of :mod:`recdyn.studies._exposure_verdicts`.
 * **Confirmed-only filtering** (L5017–5020): the share of kept runs that are only
   inconclusive (those the appendix's confirmed-only plots drop) is larger on ML-100K than
-  on Last.fm-2K.
+  on Last.fm-2K: ✓ when a one-sided Fisher exact test gives p < 0.05.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from recdyn.studies._exposure_verdicts import counts, kept, seed_interval
 from recdyn.studies.result import Finding
@@ -71,11 +72,15 @@ def _full_at_one(runs: pd.DataFrame) -> Finding:
         return Finding(claim, source, "one strategy at τ = 1", "τ = 1 not in this run", None)
     good = kept(at)
     one = int((good["distinct"] == 1).sum())
+    parts = [
+        f"{dataset} {model}: {int((g['distinct'] == 1).sum())} of {len(g)} (mean cos "
+        f"{g['pairwise_cos'].mean():.3f})"
+        for (dataset, model), g in good.groupby(["dataset", "model"])
+    ]
     measured = (
-        f"{one} of {len(good)} kept runs at τ = 1 have one distinct strategy; mean "
-        f"pairwise cosine {good['pairwise_cos'].mean():.4f}; checked at d ∈ "
-        f"{sorted(at['d'].unique().tolist())}, n ∈ {sorted(at['n'].unique().tolist())} "
-        f"{counts(at)}"
+        f"{one} of {len(good)} kept runs at τ = 1 have one distinct strategy — "
+        f"{'; '.join(parts)}; checked at d ∈ {sorted(at['d'].unique().tolist())}, n ∈ "
+        f"{sorted(at['n'].unique().tolist())} {counts(at)}"
     )
     if one < len(good):
         verdict: bool | None = False
@@ -187,8 +192,10 @@ def _confirmed_only(runs: pd.DataFrame) -> Finding:
         return Finding(claim, source, expected, (measured or "no kept runs") + "; needs both", None)
     (i_ml, n_ml) = shares[ML]
     (i_lf, n_lf) = next(v for d, v in shares.items() if d != ML)
-    verdict = i_ml / n_ml > i_lf / n_lf
-    return Finding(claim, source, expected, f"{measured} {counts(runs)}", verdict)
+    table = [[i_ml, n_ml - i_ml], [i_lf, n_lf - i_lf]]
+    p = float(stats.fisher_exact(table, alternative="greater").pvalue)
+    measured += f"; one-sided Fisher test that ML-100K's share is larger: p = {p:.2g}"
+    return Finding(claim, source, expected, f"{measured} {counts(runs)}", bool(p < 0.05))
 
 
 def findings(runs: pd.DataFrame) -> list[Finding]:

@@ -5,12 +5,13 @@ ch. 2: there, N nominators each pick candidates from their own pool of arms and 
 chooses among the nominated ones in contextual bandits; here every stage is a registered
 recommender, so any chapter-2 world, policy, spec and study can run a two-stage system and
 study its feedback loops. The regret of such a run splits as in the thesis's identity
-R = R^N + R^R (:class:`NominatorRegret`, :class:`RankerRegret`).
+R = R^N + R^R (the online metrics ``nominator_regret`` and ``ranker_regret``,
+:mod:`recdyn.metrics.two_stage`). Parameter constraints of the parts:
+:mod:`recdyn.recommenders.parts`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from numbers import Integral
 from typing import Annotated, Any
 
@@ -19,11 +20,12 @@ import numpy as np
 from recdyn import seeding
 from recdyn._arrays import push_down
 from recdyn._validation import check_ids
-from recdyn.constraints import Boolean, Constraint, Interval, Options, Seed
+from recdyn.constraints import Boolean, Interval, Options, Seed
 from recdyn.environments.rated import RatedPairs
-from recdyn.errors import CheckError, InvalidParameterError, RecdynError, UnknownNameError
+from recdyn.errors import CheckError, InvalidParameterError
 from recdyn.interactions import Interactions
 from recdyn.recommenders.base import Recommender
+from recdyn.recommenders.parts import PoolIds, RecommenderPart, build_part, part_label
 
 __all__ = ["NOT_NOMINATED", "TwoStageRecommender"]
 
@@ -35,132 +37,6 @@ NOT_NOMINATED = np.float32(-1e30)
 #: Candidates' ranker scores are clipped from below here, so that every candidate stays
 #: above :data:`NOT_NOMINATED` (no effect on any real score).
 _CANDIDATE_MIN = np.float32(-1e29)
-
-_PART_KEYS = ("name", "params")
-
-
-def _registered() -> Any:
-    from recdyn.recommenders.registry import recommenders
-
-    return recommenders
-
-
-class _Part(Constraint):
-    """A recommender given as a registered name, a ``{"name": …, "params": {…}}`` mapping
-    or a :class:`Recommender` instance; ``many``: a non-empty list of them (a single one is
-    taken as a list of one)."""
-
-    def __init__(self, many: bool) -> None:
-        self.many = many
-
-    @staticmethod
-    def _one(value: Any) -> bool:
-        if isinstance(value, Recommender):
-            return True
-        if isinstance(value, str):
-            return value in _registered()
-        if isinstance(value, Mapping):
-            return (
-                set(value) <= set(_PART_KEYS)
-                and isinstance(value.get("name"), str)
-                and value["name"] in _registered()
-                and isinstance(value.get("params", {}), Mapping)
-            )
-        return False
-
-    def _items(self, value: Any) -> list[Any] | None:
-        if not self.many or isinstance(value, (str, Mapping, Recommender)):
-            return [value]
-        if isinstance(value, (bytes, np.ndarray)) or not isinstance(value, Iterable):
-            return None
-        return list(value)
-
-    def accepts(self, value: Any) -> bool:
-        items = self._items(value)
-        return bool(items) and all(map(self._one, items))
-
-    def convert(self, value: Any) -> Any:
-        items = [
-            {"name": v["name"], "params": dict(v.get("params", {}))}
-            if isinstance(v, Mapping)
-            else v
-            for v in self._items(value) or []
-        ]
-        return tuple(items) if self.many else items[0]
-
-    def describe(self) -> str:
-        one = 'a registered recommender name, a {"name": …, "params": {…}} mapping or a Recommender'
-        return f"a non-empty list, each {one}" if self.many else one
-
-    def why_not(self, value: Any) -> str | None:
-        items = self._items(value)
-        if items is None:
-            return None
-        if not items:
-            return "must list at least one recommender (N ≥ 1), got an empty list"
-        for i, v in enumerate(items):
-            where = f"[{i}]" if self.many else ""
-            if isinstance(v, Mapping):
-                extra = sorted(set(map(str, v)) - set(_PART_KEYS))
-                if extra or not isinstance(v.get("name"), str):
-                    return (
-                        f"{where} {dict(v)!r} must be a mapping with keys name and "
-                        f"(optionally) params{f'; unknown {extra}' if extra else ''}"
-                    ).lstrip()
-                if not isinstance(v.get("params", {}), Mapping):
-                    return f"{where} params must be a mapping, got {v['params']!r}".lstrip()
-                v = v["name"]
-            if isinstance(v, str) and v not in _registered():
-                try:
-                    _registered().spec(v)
-                except UnknownNameError as err:
-                    return f"{where} {err}".lstrip()
-        return None
-
-
-class _PoolIds(Constraint):
-    """A non-empty 1-D array of integer pool ids, one per item (stored as int64)."""
-
-    def accepts(self, value: Any) -> bool:
-        if isinstance(value, (str, bytes, Mapping)):
-            return False
-        if not isinstance(value, (np.ndarray, list, tuple)):
-            return False
-        arr = np.asarray(value)
-        if arr.ndim != 1 or arr.size == 0:
-            return False
-        if arr.dtype == object:
-            return all(isinstance(v, Integral) and not isinstance(v, bool) for v in arr)
-        return np.issubdtype(arr.dtype, np.integer)
-
-    def convert(self, value: Any) -> np.ndarray:
-        arr = np.array(value, dtype=np.int64)
-        arr.setflags(write=False)
-        return arr
-
-    def describe(self) -> str:
-        return "a 1-D array of integer pool ids (one per item)"
-
-
-def _label(part: Any) -> str:
-    if isinstance(part, str):
-        return repr(part)
-    if isinstance(part, Mapping):
-        return repr(part["name"])
-    name = part.__dict__.get("_registered_as")
-    return repr(name) if name else type(part).__name__
-
-
-def _build(part: Any, where: str) -> Recommender:
-    """An unfitted recommender from a name, a mapping or an instance (cloned)."""
-    if isinstance(part, Recommender):
-        return part.clone()
-    name, params = (part, {}) if isinstance(part, str) else (part["name"], part["params"])
-    try:
-        return _registered().make(name, **params)
-    except RecdynError as err:
-        raise InvalidParameterError(f"{where} ({name!r}): {err}") from None
-
 
 class TwoStageRecommender(Recommender):
     r"""Two-stage: N nominators pick their top c items within their own item pool, a ranker
@@ -226,18 +102,18 @@ class TwoStageRecommender(Recommender):
     def __init__(
         self,
         *,
-        nominators: Annotated[Any, _Part(many=True)] = ("mf-als", "item-knn"),
-        ranker: Annotated[Any, _Part(many=False)] = "ease",
+        nominators: Annotated[Any, RecommenderPart(many=True)] = ("mf-als", "item-knn"),
+        ranker: Annotated[Any, RecommenderPart(many=False)] = "ease",
         n_candidates: Annotated[int, Interval(Integral, 1, None)] = 10,
-        pools: Annotated[Any, Options(("random", "all")), _PoolIds()] = "random",
+        pools: Annotated[Any, Options(("random", "all")), PoolIds()] = "random",
         training: Annotated[str, Options(("all", "own"))] = "all",
         exclude_rated: Annotated[bool, Boolean()] = True,
         seed: Annotated[int | None, None, Seed()] = None,
     ) -> None:
         self._nominator_templates = tuple(
-            _build(p, f"nominators[{i}]") for i, p in enumerate(nominators)
+            build_part(p, f"nominators[{i}]") for i, p in enumerate(nominators)
         )
-        self._ranker_template = _build(ranker, "ranker")
+        self._ranker_template = build_part(ranker, "ranker")
         self._env = None
 
     def _check_params(self) -> None:
@@ -392,7 +268,7 @@ class TwoStageRecommender(Recommender):
                 bad = np.argwhere(~np.isfinite(sub))[0]
                 item = bad[1] if items is None else items[bad[1]]
                 raise CheckError(
-                    f"TwoStageRecommender: nominator {i} ({_label(self.nominators[i])}) "
+                    f"TwoStageRecommender: nominator {i} ({part_label(self.nominators[i])}) "
                     f"returned a NaN/inf score for user {int(users[bad[0]])}, item "
                     f"{int(item)} of its pool; it cannot nominate (its fit may have diverged)"
                 )
@@ -419,7 +295,7 @@ class TwoStageRecommender(Recommender):
         if bad.any():
             u, i = np.argwhere(bad)[0]
             raise CheckError(
-                f"TwoStageRecommender: ranker {_label(self.ranker)} returned a NaN/inf score "
+                f"TwoStageRecommender: ranker {part_label(self.ranker)} returned a NaN/inf score "
                 f"for the nominated item {int(i)} of user {int(users[u])} "
                 f"({int(bad.sum()):,} nominated items); it cannot rank the candidates"
             )

@@ -50,18 +50,15 @@ from recdyn.policies.stochastic import SoftmaxPolicy
 from recdyn.reporting import figures as fig
 from recdyn.reporting.stats import MIN_BAND_TRIALS, mean_ci
 from recdyn.simulation import simulate
+from recdyn.studies._exposure_frames import unit_rows
 
 __all__ = ["dynamic_figure", "dynamic_table", "profile_summary", "run_dynamic_unit"]
-
-
-def _unit_rows(x: np.ndarray) -> np.ndarray:
-    return x / np.linalg.norm(x, axis=-1, keepdims=True)
 
 
 def profile_summary(game: ExposureGame, strategies: np.ndarray) -> dict[str, Any]:
     """Concentration, utilities (a list) and welfare of one profile ``[n, d]`` (module
     doc)."""
-    s = _unit_rows(np.asarray(strategies, dtype=np.float64))
+    s = unit_rows(np.asarray(strategies, dtype=np.float64))
     n = len(s)
     cos = (s @ s.T)[np.triu_indices(n, 1)]
     p = game.exposure(s)  # [m, n]
@@ -110,8 +107,8 @@ def run_dynamic_unit(
     rng = seeding.generator(seed, "exposure-dynamic", "init")
     z = rng.standard_normal((n_users, dim))
     z[:, 0] += user_bias
-    users = _unit_rows(z)
-    theta0 = _unit_rows(rng.standard_normal((n_creators, dim)))
+    users = unit_rows(z)
+    theta0 = unit_rows(rng.standard_normal((n_creators, dim)))
     world = StrategicCreatorsEnvironment(
         n_users=n_users,
         n_creators=n_creators,
@@ -152,7 +149,7 @@ def run_dynamic_unit(
 
     static = gradient_ascent(game, theta0, alpha=step_size, max_iter=max_iter)
     star = static.strategies
-    final = _unit_rows(profiles[-1])
+    final = unit_rows(profiles[-1])
     gaps = np.linalg.norm(final[:, None, :] - star[None, :, :], axis=-1)  # [dyn i, static k]
 
     last = run.interactions
@@ -176,7 +173,7 @@ def run_dynamic_unit(
         ),
         "checkpoints": checkpoints,
         "dynamic": _series(dynamic, final),
-        "oracle": _series(oracle, _unit_rows(theta)),
+        "oracle": _series(oracle, unit_rows(theta)),
         "live_exposure": shares.tolist(),
         "static": {
             **profile_summary(game, star),

@@ -37,13 +37,15 @@ __all__ = [
     "lastfm_curves",
     "runs_frame",
     "summary",
+    "unit_rows",
 ]
 
 #: Two strategies closer than this (Euclidean, on the sphere) count as one.
 MERGE_TOL = 1e-2
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    """Rows of ``x`` scaled to unit norm (all-zero rows stay zero)."""
     norm = np.linalg.norm(x, axis=-1, keepdims=True)
     return x / np.where(norm == 0.0, 1.0, norm)
 
@@ -51,14 +53,14 @@ def _unit(x: np.ndarray) -> np.ndarray:
 def clustering_statistics(users: np.ndarray, s: np.ndarray) -> dict[str, float]:
     """Distinct strategies, mean pairwise cosine and distance to :math:`\\bar c` of one
     profile ``s`` ``[n, d]`` against ``users`` ``[m, d]`` (module doc)."""
-    s = _unit(s)
+    s = unit_rows(s)
     n = len(s)
     pairs = (s @ s.T)[np.triu_indices(n, 1)]
     close = np.linalg.norm(s[:, None] - s[None], axis=-1) < MERGE_TOL
     distinct = int(connected_components(close, directed=False)[0])
     return {
         "pairwise_cos": float(pairs.mean()) if len(pairs) else 1.0,
-        "dist_to_cbar": float(np.linalg.norm(s - _unit(users.mean(axis=0)), axis=-1).mean()),
+        "dist_to_cbar": float(np.linalg.norm(s - unit_rows(users.mean(axis=0)), axis=-1).mean()),
         "distinct": distinct,
         "local_clusters": bool(1 < distinct < n),
     }
@@ -67,7 +69,7 @@ def clustering_statistics(users: np.ndarray, s: np.ndarray) -> dict[str, float]:
 def gender_statistics(users: np.ndarray, men: np.ndarray, s: np.ndarray) -> dict[str, float]:
     """User- and producer-centric Δ of one profile ``s`` ``[n, d]`` against ``users``
     ``[m, d]`` with ``men`` ``[m]`` (1 = man; module doc)."""
-    r = _unit(users) @ _unit(s).T  # [m, n] normalised ratings
+    r = unit_rows(users) @ unit_rows(s).T  # [m, n] normalised ratings
     man = men.astype(bool)
     best = r.max(axis=1)
     top_user = np.argmax(r, axis=0)
@@ -135,35 +137,33 @@ def runs_frame(study: Any, emb: dict[str, Any], eq: dict[str, Any]) -> pd.DataFr
 def lastfm_curves(study: Any, emb: dict[str, Any], eq: dict[str, Any]) -> dict[str, Any]:
     """Fig. 5.5's curves per (model, d, τ) over Last.fm's kept runs (all n):
     ``label → neighbourhood_curves`` of the stacked profiles."""
-    stacks: dict[str, list[np.ndarray]] = {}
-    items: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    stacks: dict[str, list[dict[str, Any]]] = {}
     for key in study.equilibrium_units(emb):
         setting = _setting(key)
         if setting["dataset"] != lastfm_audit.DATASET:
             continue
         res = eq[key]
-        kept = [st != "violated" for st in res["status"]]
+        kept = np.asarray([st != "violated" for st in res["status"]], bool)
+        if not kept.any():
+            continue
         label = f"{setting['model']}, d={setting['d']}, τ={setting['tau']:g}"
         e = emb[_embedding_key(key)]
-        strategies = unpack(res["strategies"])[np.asarray(kept, bool)]
-        curves = [
-            lastfm_audit.neighbourhood_curves(
-                s[None], unpack(e["items"]), unpack(e["groups"]), lastfm_audit.KS
-            )
-            for s in strategies
-        ]
-        stacks.setdefault(label, []).extend(curves)
-        items[label] = (unpack(e["items"]), unpack(e["groups"]))
-    out = {}
-    for label, curves in stacks.items():
-        if curves:
-            out[label] = {
-                "ks": curves[0]["ks"],
-                "fraction": np.concatenate([c["fraction"] for c in curves]),
-                "distance": np.concatenate([c["distance"] for c in curves]),
-                "population": float(np.mean([c["population"] for c in curves])),
-            }
-    return out
+        strategies = unpack(res["strategies"])[kept]  # [runs, n, d]: one curve per run
+        curves = lastfm_audit.neighbourhood_curves(
+            strategies, unpack(e["items"]), unpack(e["groups"]), lastfm_audit.KS
+        )
+        stacks.setdefault(label, []).append({**curves, "runs": len(strategies)})
+    return {
+        label: {
+            "ks": curves[0]["ks"],
+            "fraction": np.concatenate([c["fraction"] for c in curves]),
+            "distance": np.concatenate([c["distance"] for c in curves]),
+            "population": float(
+                np.average([c["population"] for c in curves], weights=[c["runs"] for c in curves])
+            ),
+        }
+        for label, curves in stacks.items()
+    }
 
 
 def summary(runs: pd.DataFrame) -> pd.DataFrame:

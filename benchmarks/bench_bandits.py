@@ -2,15 +2,18 @@
 
 Runs each learner (LinUCB, Greedy, policy gradient) and a two-stage system (N = 5
 nominators on s = 10 of d = 20 features, LinUCB ranker) on the synthetic linear world at
-the thesis's Fig. 4.3 size (|A| = 100, d = 20) for ``--rounds`` rounds, all ``--seeds``
-seeds in one batch (:func:`recdyn.bandits.run_bandit`), against the same seeds run one at a
-time. Reported per learner: rounds per second of the batch (every seed advances one round),
-seed-rounds per second in both arms, and the batching speed-up — medians of ``--repeats``
+the thesis's Fig. 4.3 size (|A| = 100 or ``--arms``, d = 20) for ``--rounds`` rounds,
+all ``--seeds`` seeds in one batch (:func:`recdyn.bandits.run_bandit`), against the same
+seeds run one at a time. Reported per learner: rounds per second of the batch (every
+seed advances one round), seed-rounds per second in both arms, and the batching speed-up —
+medians of ``--repeats``
 timings taken side by side.
 
 Running::
 
     python benchmarks/bench_bandits.py --json /tmp/bench_bandits.json
+    # Table 4.2's largest |A|:
+    python benchmarks/bench_bandits.py --arms 10000 --rounds 100 --repeats 1
 
 The exit status is 0 (a report, not a test). Times are wall-clock: run on a quiet machine.
 """
@@ -53,11 +56,12 @@ def seconds(world: Any, system: Any, rounds: int, seeds: list[int], batched: boo
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=1000)
+    parser.add_argument("--arms", type=int, default=100, help="|A| (thesis: 10 … 10,000)")
     parser.add_argument("--seeds", type=int, default=30)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
-    world = bandits.make("linear-v1", n_arms=100, dim=20)
+    world = bandits.make("linear-v1", n_arms=args.arms, dim=20)
     seeds = list(range(args.seeds))
     rows = []
     for label, system in systems().items():

@@ -8,6 +8,9 @@
 * systems — :class:`SingleStage`, :class:`TwoStage` (pools, feature subsets, training on
   all / own / selected);
 * :func:`run_bandit` — the tidy per-round frame with the regret decomposition;
+* offline pool allocation (§4.4, Fig. 4.5) — :class:`MixtureOfExperts` (learned gate or
+  random pools), :func:`offline_split`, :func:`thesis_defaults`,
+  :func:`precision_recall_at_k`;
 * :mod:`recdyn.bandits.theory` — least-squares limits (Proposition 2), misspecification.
 
 >>> from recdyn import bandits
@@ -32,6 +35,8 @@ from recdyn.bandits.learners import (
     PolicyGradient,
     Uniform,
 )
+from recdyn.bandits.moe import MixtureOfExperts, precision_recall_at_k, thesis_defaults
+from recdyn.bandits.moe_data import OfflineExamples, OfflineSplit, OfflineTest, offline_split
 from recdyn.bandits.multilabel import MultiLabelWorld
 from recdyn.bandits.registry import bandit_learners, bandit_worlds, make, make_learner
 from recdyn.bandits.runner import run_bandit
@@ -47,8 +52,12 @@ __all__ = [
     "LearnerState",
     "LinUCB",
     "LinearWorld",
+    "MixtureOfExperts",
     "MultiLabelData",
     "MultiLabelWorld",
+    "OfflineExamples",
+    "OfflineSplit",
+    "OfflineTest",
     "PolicyGradient",
     "Round",
     "SingleStage",
@@ -61,7 +70,10 @@ __all__ = [
     "lastfm_multilabel",
     "make",
     "make_learner",
+    "offline_split",
     "power_law_frequencies",
+    "precision_recall_at_k",
     "run_bandit",
     "synthetic_multilabel",
+    "thesis_defaults",
 ]

@@ -1,8 +1,8 @@
 """Built-in studies: each one a spec (or an offline protocol), its analysis and its figures.
 
 >>> from recdyn import studies
->>> studies.names()
-['exposure-audit', 'feedback-loops', 'offline-vs-online', 'polarization', 'sampling-bias']
+>>> studies.names()[:3]
+['exposure-audit', 'feedback-loops', 'offline-vs-online']
 >>> result = studies.make("sampling-bias", quick=True).run("runs/sb")   # doctest: +SKIP
 >>> result.report                                                       # doctest: +SKIP
 PosixPath('runs/sb/report.html')
@@ -53,6 +53,12 @@ studies.register(
     "recdyn.studies.exposure_audit:ExposureAuditStudy",
     summary="Thesis ch. 5: creators' equilibria in the exposure game of PMF / NMF embeddings "
     "of ML-100K, certified; their concentration vs τ and a gender audit (Fig. 5.3, 5.4).",
+)
+studies.register(
+    "two-stage",
+    "recdyn.studies.two_stage:TwoStageStudy",
+    summary="Thesis ch. 4: single- vs two-stage bandit recommenders (Figs. 4.3, 4.4: regret vs "
+    "|A|, d, d/s, N; nominator vs ranker regret) and learned vs random pools (Fig. 4.5).",
 )
 
 

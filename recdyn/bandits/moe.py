@@ -75,7 +75,6 @@ bit-identical results. Torch is imported inside the functions only.
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable
 from numbers import Integral, Real
 from typing import Annotated, Any
@@ -83,7 +82,12 @@ from typing import Annotated, Any
 import numpy as np
 
 from recdyn.bandits.allocation import random_features, random_pools
-from recdyn.bandits.moe_data import OfflineExamples, OfflineSplit, OfflineTest
+from recdyn.bandits.moe_data import (
+    OfflineExamples,
+    OfflineSplit,
+    OfflineTest,
+    precision_recall_at_k,
+)
 from recdyn.constraints import Boolean, Interval, Options, Seed
 from recdyn.errors import InvalidParameterError, NotFittedError
 from recdyn.params import Parametrized
@@ -119,27 +123,11 @@ def thesis_defaults(gate: str, item_dim: int) -> dict[str, Any]:
     raise InvalidParameterError(f"gate must be one of 'learned', 'random'; got {gate!r}")
 
 
-def precision_recall_at_k(
-    scores: np.ndarray, labels: np.ndarray, k: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per-point precision@k and recall@k ``[m]`` of ranking arms by ``scores`` ``[m, A]``
-    against ``labels`` bool ``[m, A]``: the ``k`` highest scores (ties to the lower arm);
-    hits / k and hits / #positives, both 0 for a point with no positives (L3144–3146)."""
-    scores, labels = np.asarray(scores), np.asarray(labels, dtype=bool)
-    if scores.ndim != 2 or scores.shape != labels.shape:
-        raise InvalidParameterError(
-            f"scores and labels must both be [points, arms], got {scores.shape} and {labels.shape}"
-        )
-    n_arms = scores.shape[1]
-    if isinstance(k, bool) or not isinstance(k, Integral) or not 1 <= k <= n_arms:
-        raise InvalidParameterError(f"k must be an integer in [1, {n_arms}] (the arms), got {k!r}")
-    top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-    hits = np.take_along_axis(labels, top, axis=1).sum(axis=1)
-    positives = labels.sum(axis=1)
-    covered = positives > 0
-    precision = np.where(covered, hits / k, 0.0)
-    recall = np.where(covered, hits / np.maximum(positives, 1), 0.0)
-    return precision, recall
+def _optimizer(torch: Any, kind: str, params: Any, lr: float) -> Any:
+    """``torch.optim``'s Adam or RMSProp with its defaults (RMSProp's ε = 1e-8 as Adam's)."""
+    if kind == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr)
+    return torch.optim.Adam(params, lr=lr)
 
 
 @functools.cache
@@ -232,34 +220,6 @@ def _module_class() -> type:
             return pred, torch.log_softmax(logits.expand_as(pred), dim=2)
 
     return MoEModule
-
-
-class _Optimizer:
-    """Adam or RMSProp with torch.optim's defaults (Adam: β = (0.9, 0.999), ε = 1e-8;
-    RMSProp: α = 0.99, ε = 1e-8) and the same update formulas, written out: the first
-    ``torch.optim`` optimiser of a process costs seconds of imports. ``step`` applies the
-    parameters' gradients and clears them."""
-
-    def __init__(self, kind: str, params: list, lr: float) -> None:
-        torch = require_torch("MixtureOfExperts")
-        self.kind, self.params, self.lr, self.t = kind, params, lr, 0
-        self.avg = [torch.zeros_like(p) for p in params]
-        self.avg_sq = [torch.zeros_like(p) for p in params]
-
-    def step(self) -> None:
-        torch = require_torch("MixtureOfExperts")
-        self.t += 1
-        with torch.no_grad():
-            for p, avg, avg_sq in zip(self.params, self.avg, self.avg_sq):
-                g, p.grad = p.grad, None
-                if self.kind == "rmsprop":
-                    avg_sq.mul_(0.99).addcmul_(g, g, value=0.01)
-                    p.addcdiv_(g, avg_sq.sqrt().add_(1e-8), value=-self.lr)
-                    continue
-                avg.lerp_(g, 0.1)
-                avg_sq.mul_(0.999).addcmul_(g, g, value=0.001)
-                denom = avg_sq.sqrt().div_(math.sqrt(1 - 0.999**self.t)).add_(1e-8)
-                p.addcdiv_(avg, denom, value=-self.lr / (1 - 0.9**self.t))
 
 
 class MixtureOfExperts(Parametrized):
@@ -355,7 +315,7 @@ class MixtureOfExperts(Parametrized):
             self.features_, self.pools_, n_arms, dim, self.item_dim,
             self.gate == "learned", self.gate_features, self.intercept, init,
         )  # fmt: skip
-        opt = _Optimizer(self.optimizer_, list(module.parameters()), self.learning_rate_)
+        opt = _optimizer(torch, self.optimizer_, module.parameters(), self.learning_rate_)
         x = torch.as_tensor(train.features, dtype=torch.float32)
         rows = torch.empty((self.batch_size, dim))
         point = torch.as_tensor(train.point)
@@ -370,6 +330,7 @@ class MixtureOfExperts(Parametrized):
                 loss = module.loss(rows, arm[idx], reward[idx], self.sigma2_)
                 loss.backward()
                 opt.step()
+                opt.zero_grad(set_to_none=True)
                 losses[step] = loss.detach()
                 if callback is not None:
                     callback(step + 1, self)

@@ -21,6 +21,7 @@ Streams ``("bandits", "moe", "split")`` and ``("bandits", "moe", "examples")`` o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
@@ -30,7 +31,13 @@ from recdyn.bandits.labels import MultiLabelData
 from recdyn.errors import InvalidParameterError
 from recdyn.seeding import generator
 
-__all__ = ["OfflineExamples", "OfflineSplit", "OfflineTest", "offline_split"]
+__all__ = [
+    "OfflineExamples",
+    "OfflineSplit",
+    "OfflineTest",
+    "offline_split",
+    "precision_recall_at_k",
+]
 
 #: Default number of held-out test points (module doc).
 N_TEST = 5000
@@ -120,3 +127,27 @@ def offline_split(
         labels=np.asarray(data.labels[test_rows], dtype=bool),
     )
     return OfflineSplit(train, test)
+
+
+def precision_recall_at_k(
+    scores: np.ndarray, labels: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-point precision@k and recall@k ``[m]`` of ranking arms by ``scores`` ``[m, A]``
+    against ``labels`` bool ``[m, A]``: the ``k`` highest scores (ties to the lower arm, which
+    :func:`recdyn.metrics.offline.precision_at_k` does not promise); hits / k and hits /
+    #positives, both 0 for a point with no positives (L3144–3146)."""
+    scores, labels = np.asarray(scores), np.asarray(labels, dtype=bool)
+    if scores.ndim != 2 or scores.shape != labels.shape:
+        raise InvalidParameterError(
+            f"scores and labels must both be [points, arms], got {scores.shape} and {labels.shape}"
+        )
+    n_arms = scores.shape[1]
+    if isinstance(k, bool) or not isinstance(k, Integral) or not 1 <= k <= n_arms:
+        raise InvalidParameterError(f"k must be an integer in [1, {n_arms}] (the arms), got {k!r}")
+    top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    hits = np.take_along_axis(labels, top, axis=1).sum(axis=1)
+    positives = labels.sum(axis=1)
+    covered = positives > 0
+    precision = np.where(covered, hits / k, 0.0)
+    recall = np.where(covered, hits / np.maximum(positives, 1), 0.0)
+    return precision, recall

@@ -31,19 +31,11 @@ def panel_frame(panels: dict[str, Any]) -> pd.DataFrame:
     """The panel units' per-seed rows (module doc)."""
     frames = []
     for key, result in panels.items():
-        cols = result["columns"]
-        configs = pd.DataFrame(result["configs"])
-        f = pd.DataFrame(cols)
-        f = f.join(configs, on="config")
-        f["unit"] = key
-        frames.append(f)
+        world = result["world"]
+        f = pd.DataFrame(result["columns"]).join(pd.DataFrame(result["configs"]), on="config")
+        frames.append(f.assign(unit=key, source=SOURCES[world["name"]],
+                               arms=world["params"]["n_arms"], dim=world["params"]["dim"]))
     out = pd.concat(frames, ignore_index=True)
-    worlds = {}
-    for key, result in panels.items():
-        worlds[key] = result["world"]
-    out["source"] = out["unit"].map(lambda k: SOURCES[worlds[k]["name"]])
-    out["arms"] = out["unit"].map(lambda k: worlds[k]["params"]["n_arms"])
-    out["dim"] = out["unit"].map(lambda k: worlds[k]["params"]["dim"])
     out = out.rename(columns={
         "n_nominators": "N", "n_features": "s", "cumulative": "regret",
         "cumulative_nominator": "nominator", "cumulative_ranker": "ranker",

@@ -84,7 +84,8 @@ def run_moe_unit(
     from recdyn.recommenders.neural.runtime import set_threads
 
     set_threads(1)
-    data = bandits.synthetic_multilabel(n_points, 400, 100, 0)
+    # the multi-label world's data (d = 400, 100 arms, data seed 0), built once a process
+    data = bandits.make("multilabel-synthetic-v1", n_points=n_points).data
     train, test = bandits.offline_split(data, per_arm, n_test=n_test, seed=seed)
     rows = []
     for s in features:

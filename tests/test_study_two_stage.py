@@ -10,6 +10,7 @@ import pytest
 
 from recdyn import studies
 from recdyn.errors import InvalidParameterError
+from recdyn.studies import _two_stage_moe as allocation
 from recdyn.studies import _two_stage_plan as plan
 from recdyn.studies._two_stage_units import run_panel_unit, select, subset_size
 
@@ -104,3 +105,17 @@ def test_nominator_share_of_the_regret_falls_with_n():
     g = _panel(world, configs, 150, 3)
     share = g["cumulative_nominator"].sum() / g["cumulative"].sum()
     assert share[("U+U", 2, 10)] > 0.5 > share[("U+U", 20, 10)]
+
+
+def test_learned_pools_beat_random_pools():
+    """Fig. 4.5's main claim at one setting (N = 10, c = 500, s = 10, d_e = 5) after 600
+    steps: P@5 0.413 against 0.384 (standard error ≈ 0.007 over 2000 test points)."""
+    pytest.importorskip("torch")
+    unit = allocation.run_moe_unit(
+        n_experts=10, per_arm=500, features=[10], item_dims=[5], steps=600,
+        n_points=8000, n_test=2000, seed=3,
+    )  # fmt: skip
+    p = {r["gate"]: r["precision"] for r in unit["rows"]}
+    r = {r["gate"]: r["recall"] for r in unit["rows"]}
+    assert p["learned"] > p["random"] + 0.015
+    assert r["learned"] > r["random"]

@@ -164,9 +164,23 @@ def _protocol(study: Any) -> Definitions:
         ("multi-label world", f"multilabel-synthetic-v1, d = {ml['dim']}, |A| = {ml['arms']}, "
          f"T = {ml['rounds']}, {ml['seeds']} seeds; N ∈ {list(ml['nominators'])}, s ∈ "
          f"{list(ml['features'])}"),
+        *([("pool allocation", _moe_protocol(study.moe_grid))] if study.moe else []),
         ("swept", swept),
         ("regret", "pseudo-regret on the mean rewards, R = R^N + R^R (L2370–2380); relative: "
          "over a uniformly random agent's on the same rounds"),
         ("verdicts", "a trend reproduces when ≥ ⅔ of the groups move beyond two standard "
          "errors in the claimed direction and none against it"),
     ])  # fmt: skip
+
+
+def _moe_protocol(g: dict[str, Any]) -> str:
+    from recdyn.bandits.moe import BATCH_SIZE, STEPS
+
+    return (
+        f"multilabel-synthetic-v1 ({g['n_points']:,} points: {g['n_test']:,} held out, the "
+        f"rest the training pool); N ∈ {list(g['experts'])}, c ∈ {list(g['per_arm'])}, "
+        f"s ∈ {list(g['features'])}, d_e ∈ {list(g['item_dims'])}, {g['seeds']} seeds; "
+        f"{g['steps'] or STEPS:,} steps of {BATCH_SIZE:,} (thesis: 50,000 of 4,096); MoE: "
+        "Adam, σ² = 0.01 (1 at d_e = 50), the gate on the arm only; random pools: RMSProp, "
+        "σ² = 1; learning rate 0.01"
+    )

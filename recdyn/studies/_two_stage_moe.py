@@ -35,9 +35,9 @@ FULL: dict[str, Any] = {
     "per_arm": (100, 500, 750),
     "features": (10, 25, 50, 100),
     "item_dims": (5, 10, 50),
-    "seeds": 3,
+    "seeds": 2,
     "steps": None,  # the library default (STEPS)
-    "n_points": 10_000,
+    "n_points": 25_000,  # a 20,000-point training pool, as in benchmarks/bench_moe.py
     "n_test": 5000,
 }
 QUICK: dict[str, Any] = {
@@ -46,8 +46,8 @@ QUICK: dict[str, Any] = {
     "features": (10, 50),
     "item_dims": (5, 50),
     "seeds": 1,
-    "steps": 300,
-    "n_points": 6000,
+    "steps": 2000,
+    "n_points": 12_000,
     "n_test": 2000,
 }
 GATES = ("learned", "random")

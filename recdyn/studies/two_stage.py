@@ -62,7 +62,7 @@ class TwoStageStudy(Study):
     rounds : rounds T of the bandit units (default: full 1,000 synthetic and 2,000
         multi-label, quick 300).
     moe_steps : optimisation steps per pool-allocation fit (default: full the library's
-        :data:`~recdyn.bandits.moe.STEPS`, quick 300).
+        :data:`~recdyn.bandits.moe.STEPS`, quick 2,000).
     """
 
     name = "two-stage"

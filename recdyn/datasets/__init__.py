@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 
+from recdyn.datasets.categories import item_categories
 from recdyn.datasets.checksums import ARCHIVES, FILE_SHA256, Archive
 from recdyn.datasets.dataset import Dataset
 from recdyn.datasets.errors import ChecksumError, DatasetError, DatasetWarning
@@ -91,6 +92,7 @@ __all__ = [
     "DatasetWarning",
     "datasets",
     "default_cache_dir",
+    "item_categories",
     "load",
     "ml100k_folds",
 ]

@@ -15,7 +15,8 @@ where items arrive) and may set
 ``repeat_consumption = True`` (an item can be consumed again: users never run out) and
 their own ``rating_range``. A slate entry ``-1`` shows nothing in that slot. Worlds whose
 creators respond to the exposure they get (issue 19) set ``observes_exposure = True`` and
-fill in ``observe_exposure(users, probabilities)``.
+fill in ``observe_exposure(users, probabilities)``. Worlds whose items have categories
+(issue 21) fill in ``_item_categories()`` and ``_category_names()`` (:mod:`.categories`).
 
 Per-step cost is proportional to the online users and their slates; nothing loops over
 users × items in Python.
@@ -33,6 +34,7 @@ import numpy as np
 from recdyn._validation import check_ids
 from recdyn.constraints import Boolean, Interval, Options
 from recdyn.environments import sampling
+from recdyn.environments.categories import ItemCategories
 from recdyn.environments.creators import CreatorsAndFeatures
 from recdyn.environments.initial import InitialRatings
 from recdyn.environments.rated import RatedPairs
@@ -54,7 +56,7 @@ THESIS_SMALL_SIZE = MappingProxyType(
 )
 
 
-class Environment(InitialRatings, CreatorsAndFeatures, Parametrized, ABC):
+class Environment(InitialRatings, CreatorsAndFeatures, ItemCategories, Parametrized, ABC):
     """A population of ``n_users`` users and ``n_items`` items with latent preferences.
 
     Parameters shared by every environment
@@ -224,13 +226,7 @@ class Environment(InitialRatings, CreatorsAndFeatures, Parametrized, ABC):
         self._require_online()
         users = self._online
         slates = self._check_slates(slates, len(users))
-        if scores is not None:
-            scores = np.asarray(scores, dtype=np.float64)
-            if scores.shape != slates.shape or not np.isfinite(scores).all():
-                raise InvalidSlateError(
-                    f"scores must be a finite float array of the slates' shape {slates.shape}, "
-                    f"got shape {scores.shape}"
-                )
+        scores = self._check_scores(scores, slates)
         items = self._choose(users, slates, scores, self._rng)
         consumed = items >= 0
         u, i = users[consumed], items[consumed]
@@ -383,6 +379,19 @@ class Environment(InitialRatings, CreatorsAndFeatures, Parametrized, ABC):
     def _check_slates(self, slates: Any, n_online: int) -> np.ndarray:
         return check_slates(slates, n_online, self._n_items, self._online)
 
+    @staticmethod
+    def _check_scores(scores: Any, slates: np.ndarray) -> np.ndarray | None:
+        """``scores`` as float64 of the slates' shape (``None`` stays ``None``)."""
+        if scores is None:
+            return None
+        scores = np.asarray(scores, dtype=np.float64)
+        if scores.shape != slates.shape or not np.isfinite(scores).all():
+            raise InvalidSlateError(
+                f"scores must be a finite float array of the slates' shape {slates.shape}, "
+                f"got shape {scores.shape}"
+            )
+        return scores
+
     def _require_reset(self) -> None:
         if self._t < 0:
             raise NotResetError(f"{self.spec.name}: call reset() before using the environment")
@@ -395,4 +404,3 @@ class Environment(InitialRatings, CreatorsAndFeatures, Parametrized, ABC):
                 f"({self.n_users} × {self._n_items}); no user is left to recommend to. "
                 "Reset the environment or use fewer steps."
             )
-

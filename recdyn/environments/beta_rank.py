@@ -12,6 +12,7 @@ import numpy as np
 
 from recdyn.constraints import Interval
 from recdyn.environments.base import THESIS_SMALL_SIZE, Environment
+from recdyn.environments.categories import topic_names
 
 #: Smallest Dirichlet component kept (sparse Dirichlet draws can underflow to exactly 0).
 _FLOOR = 1e-12
@@ -118,6 +119,13 @@ class BetaRankEnvironment(Environment):
         )
         self._known_weight = beta_prime(self.known_mean, self.utility_sd, rng, size=self.n_users)
         self._pending: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def _item_categories(self) -> np.ndarray:
+        """Each item's Dirichlet topic mixture (the world's ``item_topics``)."""
+        return self._item_topics
+
+    def _category_names(self) -> tuple[str, ...]:
+        return topic_names(self.n_topics)
 
     def _state(self) -> dict[str, np.ndarray]:
         return {

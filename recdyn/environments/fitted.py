@@ -8,6 +8,7 @@ from typing import Annotated, Any, ClassVar
 
 import numpy as np
 
+from recdyn import datasets
 from recdyn.constraints import Interval, Options, Seed
 from recdyn.datasets import DatasetError
 from recdyn.environments.base import Environment
@@ -69,6 +70,9 @@ class FittedLatentEnvironment(Environment):
     1,682, 188 users per step (RecLab's ``rating_frequency = 0.2``), 100,000 initial
     ratings — the ``ml100k-v1`` preset is the ch. 3 configuration (one user per step, no
     initial ratings).
+
+    **Categories.** ``item_categories()`` gives the dataset's genres (MovieLens) or tags
+    (Last.fm) of the kept items (:func:`recdyn.datasets.item_categories`).
 
     Attributes (after ``reset``)
     ----------------------------
@@ -141,7 +145,29 @@ class FittedLatentEnvironment(Environment):
         everyone = self._true_matrix(np.arange(self.n_users), np.arange(self.n_items))
         return self._noisy(everyone, rng)
 
+    def _item_categories(self) -> np.ndarray:
+        """The dataset's genres or tags (:func:`recdyn.datasets.item_categories`) of the
+        kept items."""
+        return self._dataset_categories()[0][self._dataset_ids[1]]
+
+    def _category_names(self) -> tuple[str, ...]:
+        return self._dataset_categories()[1]
+
     # ------------------------------------------------------------------ helpers
+    def _dataset_categories(self) -> tuple[np.ndarray, tuple[str, ...]]:
+        """Every dataset item's categories, loaded at the first call and kept."""
+        cached = getattr(self, "_categories", None)
+        if cached is None or cached[0] != self.dataset:
+            try:
+                found = datasets.item_categories(datasets.load(self.dataset))
+            except DatasetError as err:
+                raise DatasetError(
+                    f"{self.spec.name}: the item categories of dataset {self.dataset!r} "
+                    f"could not be loaded: {err}"
+                ) from err
+            self._categories = cached = (self.dataset, *found)
+        return cached[1], cached[2]
+
     def _noisy(self, truth: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         if self.noise_std_:
             truth = truth + self.noise_std_ * rng.standard_normal(truth.shape)

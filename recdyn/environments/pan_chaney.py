@@ -12,6 +12,7 @@ import numpy as np
 from recdyn.constraints import Interval, Options
 from recdyn.environments.base import Environment
 from recdyn.environments.beta_rank import beta_prime
+from recdyn.environments.categories import topic_names
 from recdyn.interactions import Interactions
 
 #: Smallest Dirichlet component kept (Dirichlet draws with concentrations ≪ 1 underflow).
@@ -131,6 +132,13 @@ class PanChaneyEnvironment(Environment):
         sd = float(np.sqrt(self.rating_variance))
         self._similarity = beta_prime(self._item_topics @ self._item_topics.T, sd, rng)
         self._choice = (np.empty(0, np.int64), np.empty(0))
+
+    def _item_categories(self) -> np.ndarray:
+        """Each item's Dirichlet topic mixture (the world's ``item_topics``)."""
+        return self._item_topics
+
+    def _category_names(self) -> tuple[str, ...]:
+        return topic_names(self.n_topics)
 
     def _state(self) -> dict[str, np.ndarray]:
         return {

@@ -10,6 +10,7 @@ import numpy as np
 
 from recdyn.constraints import Interval, Options, Pair
 from recdyn.environments.base import Environment
+from recdyn.environments.categories import topic_names
 from recdyn.environments.memory import SlateMemory
 from recdyn.errors import InvalidParameterError
 
@@ -116,6 +117,13 @@ class TopicsEnvironment(Environment):
             "bored": self._bored,
             "recent_topic_count": self._topic_count,
         }
+
+    def _item_categories(self) -> np.ndarray:
+        """The one-hot of each item's topic."""
+        return np.eye(self.n_topics)[self._topic]
+
+    def _category_names(self) -> tuple[str, ...]:
+        return topic_names(self.n_topics)
 
     def _true_pairs(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         k = self._topic[items]

@@ -23,7 +23,7 @@ import numpy as np
 
 from recdyn.constraints import Interval
 from recdyn.errors import InvalidParameterError, UnknownNameError
-from recdyn.metrics import offline
+from recdyn.metrics import beyond_accuracy, offline
 from recdyn.params import Parametrized
 from recdyn.registry import Registry
 
@@ -172,6 +172,22 @@ class Coverage(OfflineMetric):
         return offline.catalogue_coverage(np.concatenate(batches), n_items)
 
 
+class ExposureGini(Coverage):
+    """Gini index of the exposure of every item in the top-k lists
+    (:func:`~recdyn.metrics.beyond_accuracy.gini_index`, divided by ``n``)."""
+
+    def combine(self, batches: list[Any], n_items: int) -> float:
+        return beyond_accuracy.exposure_gini(np.concatenate(batches), n_items)
+
+
+class ExposureEntropy(Coverage):
+    """Entropy (nats) of the exposure of the items in the top-k lists
+    (:func:`~recdyn.metrics.beyond_accuracy.exposure_entropy`)."""
+
+    def combine(self, batches: list[Any], n_items: int) -> float:
+        return beyond_accuracy.exposure_entropy(np.concatenate(batches), n_items)
+
+
 def _dense(matrix: Any) -> np.ndarray:
     return matrix.toarray() if hasattr(matrix, "toarray") else np.asarray(matrix, bool)
 
@@ -190,6 +206,8 @@ for _name, _cls in {
     "map": MAP,
     "mrr": MRR,
     "coverage": Coverage,
+    "exposure_gini": ExposureGini,
+    "exposure_entropy": ExposureEntropy,
 }.items():
     offline_metrics.register(_name, f"{__name__}:{_cls.__qualname__}")
 

@@ -185,6 +185,17 @@ for _name, _cls in {
 }.items():
     online_metrics.register(_name, f"recdyn.metrics.polarization:{_cls}")
 online_metrics.register("nominator_regret", "recdyn.metrics.two_stage:NominatorRegret")
+for _name, _cls in {
+    "coverage": "Coverage",
+    "exposure_gini": "ExposureGini",
+    "exposure_entropy": "ExposureEntropy",
+    "arp": "ARP",
+    "aplt": "APLT",
+    "popularity_lift": "PopularityLift",
+    "ild": "IntraListDiversity",
+    "miscalibration": "Miscalibration",
+}.items():  # issue 21: beyond-accuracy metrics
+    online_metrics.register(_name, f"recdyn.metrics.beyond_online:{_cls}")
 online_metrics.register("ranker_regret", "recdyn.metrics.two_stage:RankerRegret")
 
 DEFAULT_METRICS = ("mean_rating", "regret", "rmse")

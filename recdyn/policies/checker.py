@@ -56,17 +56,34 @@ def _exclusions(seed: int) -> np.ndarray:
 
 class FeatureWorld:
     """A stand-in world for policies that read one: ``N_ITEMS`` items whose
-    ``item_features()`` are seeded unit vectors in 3 dimensions."""
+    ``item_features()`` are seeded unit vectors in 3 dimensions and whose
+    ``item_categories()`` spread over 3 categories (items 0–2 one each, 3–7 two each);
+    ``N_USERS`` users whose ``rated_mask`` is a fixed seeded pattern."""
 
     n_items = N_ITEMS
+    n_users = N_USERS
 
     def __init__(self, seed: int = 0) -> None:
-        x = np.random.default_rng(seed).normal(size=(N_ITEMS, 3))
+        rng = np.random.default_rng(seed)
+        x = rng.normal(size=(N_ITEMS, 3))
         self._features = x / np.linalg.norm(x, axis=1, keepdims=True)
         self._features.flags.writeable = False
+        items = np.arange(N_ITEMS)
+        member = np.zeros((N_ITEMS, 3))
+        member[items, items % 3] = 1
+        member[items[3:], (items[3:] + 1) % 3] = 1
+        self._categories = member / member.sum(axis=1, keepdims=True)
+        self._categories.flags.writeable = False
+        self._rated = rng.random((N_USERS, N_ITEMS)) < np.linspace(0.05, 0.6, N_ITEMS)
 
     def item_features(self) -> np.ndarray:
         return self._features
+
+    def item_categories(self) -> np.ndarray:
+        return self._categories
+
+    def rated_mask(self, users: np.ndarray) -> np.ndarray:
+        return self._rated[np.asarray(users)]
 
 
 def _ready(policy: Policy) -> Policy:

@@ -18,7 +18,11 @@ RATING_DTYPE = np.float32
 STEP_DTYPE = np.int32
 #: float64: a joint propensity (arrival × policy) can be ≈ 1e-7 and its inverse a weight.
 PROPENSITY_DTYPE = np.float64
-COLUMNS = ("user", "item", "rating", "step", "propensity")
+#: int16: a 1-based slate position (0: unknown), at most 32,767.
+POSITION_DTYPE = np.int16
+COLUMNS = ("user", "item", "rating", "step", "propensity", "position")
+#: The optional columns (``None`` when a record has none).
+OPTIONAL_COLUMNS = ("propensity", "position")
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,6 +41,10 @@ class Interactions:
         :mod:`recdyn.debias`). ``NaN`` marks an unknown propensity (e.g. initial data
         mixed with logged online data). Older logs stored it as float32; it is read as
         float64.
+    position : int16 array or ``None``; the 1-based slate position at which the item was
+        shown, logged by worlds whose users examine a slate by position
+        (``position-bias-v1``). ``0`` marks an unknown position (e.g. initial data mixed
+        with logged slates, or a world that logs none).
 
     The arrays are made read-only, so an ``Interactions`` can be shared without copies.
     """
@@ -46,6 +54,7 @@ class Interactions:
     rating: np.ndarray
     step: np.ndarray
     propensity: np.ndarray | None = None
+    position: np.ndarray | None = None
 
     def __init__(
         self,
@@ -54,6 +63,7 @@ class Interactions:
         rating: Any,
         step: Any = None,
         propensity: Any = None,
+        position: Any = None,
     ) -> None:
         u = _column("user", user, USER_DTYPE)
         n = len(u)
@@ -67,6 +77,7 @@ class Interactions:
             "propensity": None
             if propensity is None
             else _column("propensity", propensity, PROPENSITY_DTYPE),
+            "position": None if position is None else _column("position", position, POSITION_DTYPE),
         }
         for name, col in cols.items():
             if col is not None and len(col) != n:
@@ -76,6 +87,11 @@ class Interactions:
                 )
         if n and not np.isfinite(cols["rating"]).all():
             raise InvalidParameterError("Interactions.rating holds NaN or infinite values")
+        if n and cols["position"] is not None and cols["position"].min() < 0:
+            raise InvalidParameterError(
+                f"Interactions.position holds {int(cols['position'].min())}: positions are "
+                "1-based slate slots, or 0 for an unknown position"
+            )
         for name, col in cols.items():
             if col is not None:
                 col.flags.writeable = False
@@ -88,30 +104,34 @@ class Interactions:
 
     @classmethod
     def concat(cls, parts: Iterable[Interactions]) -> Interactions:
-        """Concatenate records; if any part has propensities, the others get ``NaN``."""
+        """Concatenate records; if any part has propensities, the others get ``NaN``; if
+        any has positions, the others get ``0`` (unknown)."""
         parts = list(parts)
         if not parts:
             return cls.empty()
-        prop = None
+        prop = pos = None
         if any(p.propensity is not None for p in parts):
             prop = np.concatenate([_propensity_or_nan(p) for p in parts])
+        if any(p.position is not None for p in parts):
+            pos = np.concatenate([_position_or_zero(p) for p in parts])
         return cls(
             np.concatenate([p.user for p in parts]),
             np.concatenate([p.item for p in parts]),
             np.concatenate([p.rating for p in parts]),
             np.concatenate([p.step for p in parts]),
             prop,
+            pos,
         )
 
     @classmethod
     def from_pandas(cls, df: pd.DataFrame) -> Interactions:
         """Build from a DataFrame with columns ``user``, ``item``, ``rating`` [, ``step``,
-        ``propensity``]."""
+        ``propensity``, ``position``]."""
         missing = [c for c in ("user", "item", "rating") if c not in df.columns]
         if missing:
             raise InvalidParameterError(
                 f"DataFrame is missing column(s) {missing}; needs user, item, rating "
-                f"and optionally step, propensity. Has: {list(df.columns)}"
+                f"and optionally step, propensity, position. Has: {list(df.columns)}"
             )
         return cls(
             df["user"].to_numpy(),
@@ -119,6 +139,7 @@ class Interactions:
             df["rating"].to_numpy(),
             df["step"].to_numpy() if "step" in df else None,
             df["propensity"].to_numpy() if "propensity" in df else None,
+            df["position"].to_numpy() if "position" in df else None,
         )
 
     # ------------------------------------------------------------------ views
@@ -141,8 +162,9 @@ class Interactions:
     def select(self, mask: np.ndarray) -> Interactions:
         """The rows where the boolean ``mask`` is true (or the given row indices)."""
         prop = None if self.propensity is None else self.propensity[mask]
+        pos = None if self.position is None else self.position[mask]
         return Interactions(
-            self.user[mask], self.item[mask], self.rating[mask], self.step[mask], prop
+            self.user[mask], self.item[mask], self.rating[mask], self.step[mask], prop, pos
         )
 
     def with_propensity(self, propensity: Any) -> Interactions:
@@ -156,9 +178,8 @@ class Interactions:
             )
         q.flags.writeable = False
         out = object.__new__(Interactions)
-        for name in COLUMNS[:-1]:
-            object.__setattr__(out, name, getattr(self, name))
-        object.__setattr__(out, "propensity", q)
+        for name in COLUMNS:
+            object.__setattr__(out, name, q if name == "propensity" else getattr(self, name))
         return out
 
     def to_csr(self, n_users: int, n_items: int, values: np.ndarray | None = None) -> sp.csr_array:
@@ -245,6 +266,12 @@ def _propensity_or_nan(part: Interactions) -> np.ndarray:
     return part.propensity
 
 
+def _position_or_zero(part: Interactions) -> np.ndarray:
+    if part.position is None:
+        return np.zeros(len(part), POSITION_DTYPE)
+    return part.position
+
+
 class InteractionLog:
     """Append-only, amortised O(1) growable storage behind a simulation's full log."""
 
@@ -256,8 +283,10 @@ class InteractionLog:
             "rating": np.empty(capacity, RATING_DTYPE),
             "step": np.empty(capacity, STEP_DTYPE),
             "propensity": np.empty(capacity, PROPENSITY_DTYPE),
+            "position": np.empty(capacity, POSITION_DTYPE),
         }
         self._has_propensity = False
+        self._has_position = False
 
     def __len__(self) -> int:
         return self._n
@@ -276,11 +305,14 @@ class InteractionLog:
         self._cols["rating"][sl] = new.rating
         self._cols["step"][sl] = new.step
         self._cols["propensity"][sl] = _propensity_or_nan(new)
+        self._cols["position"][sl] = _position_or_zero(new)
         self._has_propensity |= new.propensity is not None
+        self._has_position |= new.position is not None
         self._n += m
 
     def to_interactions(self) -> Interactions:
         n = self._n
         c = self._cols
         prop = c["propensity"][:n] if self._has_propensity else None
-        return Interactions(c["user"][:n], c["item"][:n], c["rating"][:n], c["step"][:n], prop)
+        pos = c["position"][:n] if self._has_position else None
+        return Interactions(c["user"][:n], c["item"][:n], c["rating"][:n], c["step"][:n], prop, pos)

@@ -10,6 +10,7 @@ from recdyn.environments.latent import LatentEnvironment
 from recdyn.environments.latent_score import LatentScoreEnvironment
 from recdyn.environments.pan_chaney import PanChaneyEnvironment
 from recdyn.environments.pan_chaney_split import PanChaneySplit, pan_chaney_split
+from recdyn.environments.position_bias import PositionBiasEnvironment
 from recdyn.environments.presets import environments, make
 from recdyn.environments.strategic import StrategicCreatorsEnvironment
 from recdyn.environments.topics import TopicsEnvironment
@@ -24,6 +25,7 @@ __all__ = [
     "LatentScoreEnvironment",
     "PanChaneyEnvironment",
     "PanChaneySplit",
+    "PositionBiasEnvironment",
     "StrategicCreatorsEnvironment",
     "TopicsEnvironment",
     "check_environment",

@@ -199,7 +199,7 @@ def same_interactions(a: Interactions | None, b: Interactions | None) -> bool:
         return a is b
     return all(
         np.array_equal(getattr(a, c), getattr(b, c)) for c in ("user", "item", "rating", "step")
-    )
+    ) and _same_array(a.position, b.position)
 
 
 def same_run(a: Run, b: Run) -> bool:

@@ -216,3 +216,17 @@ environments.register(
     every=10,
     tau=1.0,
 )
+
+# -- issue 21: position bias (seeds 000-001)
+environments.register(
+    "position-bias-v1",
+    "recdyn.environments.position_bias:PositionBiasEnvironment",
+    summary="Latent relevance, slates examined at position p with probability p^-eta "
+    "(eta=1), clicks by relevance, every shown item logged with its position; repeat "
+    "consumption; 1000x1700.",
+    n_users=1000,
+    n_items=1700,
+    users_per_step=200,
+    n_initial_ratings=20_000,
+    eta=1.0,
+)

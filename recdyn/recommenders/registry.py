@@ -42,6 +42,7 @@ for _name, _entry in {
     "mult-vae": "neural.vae:MultVAE",
     "mult-dae": "neural.vae:MultDAE",
     "gmf": "neural.gmf:GMF",
+    "position-ranker": "neural.position_ranker:PositionRanker",
     # hierarchical Poisson factorisation through hpfrec (pip install "recdyn[hpf]")
     "hpf": "hpf:HierarchicalPoissonFactorization",
 }.items():

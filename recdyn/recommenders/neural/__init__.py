@@ -20,6 +20,7 @@ _MODELS: dict[str, str] = {
     "LLORMA": "llorma",
     "MultDAE": "vae",
     "MultVAE": "vae",
+    "PositionRanker": "position_ranker",
 }
 
 __all__ = list(_MODELS)

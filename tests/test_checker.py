@@ -69,6 +69,16 @@ class ForgetsAParameter(TopicsEnvironment):
         return params
 
 
+class CategoriesNotDistributions(TopicsEnvironment):
+    def _item_categories(self):
+        return 2 * super()._item_categories()
+
+
+class CategoriesUnnamed(TopicsEnvironment):
+    def _category_names(self):
+        return None
+
+
 @pytest.mark.parametrize(
     "cls, check, match",
     [
@@ -80,6 +90,8 @@ class ForgetsAParameter(TopicsEnvironment):
         (LeaksDynamicsIntoTruth, "check_environment_probes_keep_dynamics", "changed the dynamics"),
         (WritableState, "check_environment_state_read_only", "writeable"),
         (ForgetsAParameter, "check_environment_params", "constructor's parameters"),
+        (CategoriesNotDistributions, "check_environment_categories", "sum to 1"),
+        (CategoriesUnnamed, "check_environment_categories", "disagree"),
     ],
 )
 def test_the_broken_rule_is_named_with_the_environment(cls, check, match):

@@ -199,6 +199,35 @@ def check_environment_creators(env: Environment, seed: int = 0, steps: int = 3) 
 
 
 @check
+def check_environment_categories(env: Environment, seed: int = 0, steps: int = 3) -> None:
+    """``item_categories()`` is ``None`` or read-only finite float64 ``[n_items,
+    n_categories]`` whose rows are distributions (non-negative, summing to 1, or to 0 for
+    an item without a category); ``category_names()`` is ``None`` exactly when it is, else
+    one distinct name per column."""
+    run_context(env, seed, steps).first.complete()
+    p, names = env.item_categories(), env.category_names()
+    require((p is None) == (names is None), "item_categories and category_names disagree "
+            f"on having categories ({type(p).__name__} vs {type(names).__name__})")  # fmt: skip
+    if p is None:
+        return
+    require(isinstance(p, np.ndarray) and p.dtype == np.float64 and p.ndim == 2
+            and p.shape[0] == env.n_items, "item_categories() must be float64 [n_items "
+            f"= {env.n_items}, n_categories], got {getattr(p, 'dtype', type(p))} "
+            f"{getattr(p, 'shape', '')}")  # fmt: skip
+    require(not p.flags.writeable, "item_categories() must be read-only")
+    require(np.isfinite(p).all() and (p >= 0).all(), "item_categories() must be finite, ≥ 0")
+    sums = p.sum(axis=1)
+    require(
+        bool(np.all(np.isclose(sums, 1) | (sums == 0))),
+        "item_categories() rows must sum to 1 (or 0 for an item without a category)",
+    )
+    require(
+        len(names) == p.shape[1] and len(set(names)) == len(names),
+        f"category_names() must name the {p.shape[1]} columns once each, got {names}",
+    )
+
+
+@check
 def check_environment_arrivals(env: Environment, seed: int = 0, steps: int = 3) -> None:
     """``added_items()`` is empty after ``reset`` and, after each step, the int64 ids
     ``n_items_before … n_items - 1`` of the items that arrived (none in most worlds);
@@ -306,6 +335,7 @@ _CHECKS = (
     check_environment_state_read_only,
     check_environment_rejects_bad_slates,
     check_environment_creators,
+    check_environment_categories,
     check_environment_arrivals,
     check_environment_repeat_consumption,
     check_environment_global_rng,

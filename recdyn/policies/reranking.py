@@ -216,14 +216,19 @@ class CalibratedReRanker(ReRanker):
         else:
             counts = exclude.sum(axis=1, keepdims=True)
             target = (exclude @ c) / np.maximum(counts, 1)  # p(g|u); 0 without a history
-        return {"target": target, "candidates": c[pool], "list": np.zeros_like(target)}
+        with np.errstate(divide="ignore", invalid="ignore"):
+            entropy = np.where(target > 0, target * np.log(target), 0.0).sum(axis=1)
+        return {"target": target, "entropy": entropy, "candidates": c[pool],
+                "list": np.zeros_like(target)}  # fmt: skip
 
     def _value(self, state: dict[str, Any], relevance: np.ndarray, j: int) -> np.ndarray:
-        p = state["target"][:, None, :]
-        q = (state["list"][:, None, :] + state["candidates"]) / (j + 1)
-        q = (1 - self.alpha) * q + self.alpha * p
-        with np.errstate(divide="ignore", invalid="ignore"):
-            kl = np.where(p > 0, p * np.log(p / q), 0.0).sum(axis=2)
+        # C_KL = Σ p log p − Σ p log q̃: the first sum per user, the second by one einsum
+        # (q̃ ≥ α p > 0 wherever p > 0; elsewhere p = 0 and the floor keeps 0 · log finite)
+        p = state["target"]
+        q = (state["list"][:, None, :] + state["candidates"]) * ((1 - self.alpha) / (j + 1))
+        q += self.alpha * p[:, None, :]
+        cross = np.einsum("ug,upg->up", p, np.log(np.maximum(q, np.finfo(float).tiny)))
+        kl = state["entropy"][:, None] - cross
         return (1 - self.tradeoff) * relevance - self.tradeoff * kl
 
     def _add(self, state: dict[str, Any], items: np.ndarray, j: int) -> None:

@@ -36,6 +36,7 @@ MODELS = [
     pytest.param("nmf", dict(n_factors=4, n_iter=20), 4, id="nmf"),
     pytest.param("gmf", dict(n_factors=4, n_epochs=2), 4, id="gmf", marks=_needs("torch")),
     pytest.param("hpf", dict(n_factors=4, n_iter=10), 4, id="hpf", marks=_needs("hpfrec")),
+    pytest.param("ials", dict(n_factors=4), 4, id="ials", marks=_needs("implicit")),
     # bayes-mf's embeddings stack its S kept samples: d = S * rank
     pytest.param(
         "bayes-mf", dict(rank=2, n_iter=6, n_kept_samples=3), 6, id="bayes-mf", marks=_needs("myfm")

@@ -8,9 +8,11 @@ from numbers import Real
 from typing import Annotated, Any, ClassVar
 
 import numpy as np
+import scipy.sparse as sp
 
 from recdyn.constraints import Interval, Seed, Truthy
 from recdyn.errors import InvalidParameterError
+from recdyn.interactions import Interactions
 from recdyn.recommenders.base import Recommender
 
 
@@ -38,7 +40,7 @@ class _ReadOnlyArray:
 class FactorEmbeddings:
     r"""Mixin of the models whose scores are inner products of learned embeddings,
     :math:`s_{ui} = \text{offset}_{ui} + p_u^\top q_i` (the matrix factorisations ``mf-als``,
-    ``mf-sgd``, ``pmf``, ``nmf``, ``bayes-mf``, ``gmf``, ``hpf``).
+    ``mf-sgd``, ``pmf``, ``nmf``, ``bayes-mf``, ``gmf``, ``hpf``, ``ials``).
 
     After ``fit`` the embeddings are public, read-only views (write access raises
     ``ValueError``; copy them to change them):
@@ -64,7 +66,7 @@ def embeddings(model: Any) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(model, FactorEmbeddings):
         raise InvalidParameterError(
             f"model must be a factor model with embeddings (mf-als, mf-sgd, pmf, nmf, "
-            f"bayes-mf, gmf, hpf), got {type(model).__name__}"
+            f"bayes-mf, gmf, hpf, ials), got {type(model).__name__}"
         )
     model._require_fitted()
     return model.user_factors_, model.item_factors_
@@ -123,3 +125,24 @@ class BiasedFactorModel(FactorEmbeddings, Recommender):
         if self.clip and self._rating_range is not None:
             np.clip(pred, *self._rating_range, out=pred)
         return pred
+
+
+def observed_counts(
+    data: Interactions, shape: tuple[int, int], counts: str, who: str, reads_as: str
+) -> sp.csr_array:
+    """The ``shape`` float64 CSR of the observations fed to an implicit-feedback model:
+    1 for every rated pair (``counts="binary"``) or the rating itself (``"rating"``,
+    which must then be finite and ≥ 0; ``who`` and ``reads_as`` word the error); no
+    stored zeros."""
+    y = data.to_csr(*shape).astype(np.float64)
+    if counts == "binary":
+        y.data[:] = 1.0
+    elif len(y.data) and not (np.isfinite(y.data).all() and (y.data >= 0).all()):
+        bad = y.data[~(np.isfinite(y.data) & (y.data >= 0))][0]
+        raise InvalidParameterError(
+            f"{who} with counts='rating' reads each rating as {reads_as}, so data.rating "
+            f"must be finite and ≥ 0; got {bad!r}. Use counts='binary' (1 for every rated "
+            "pair) for signed ratings"
+        )
+    y.eliminate_zeros()
+    return y

@@ -10,10 +10,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from recdyn.constraints import Interval, Options, Seed
-from recdyn.errors import InvalidParameterError, MissingDependencyError
+from recdyn.errors import MissingDependencyError
 from recdyn.interactions import Interactions
 from recdyn.recommenders.base import Recommender
-from recdyn.recommenders.factors import FactorEmbeddings
+from recdyn.recommenders.factors import FactorEmbeddings, observed_counts
 
 __all__ = ["HierarchicalPoissonFactorization"]
 
@@ -148,18 +148,10 @@ class HierarchicalPoissonFactorization(FactorEmbeddings, Recommender):
 
     def _counts(self, data: Interactions) -> sp.csr_array:
         """The ``n_users × n_items`` float64 counts fed to the model (no stored zeros)."""
-        y = data.to_csr(self.n_users_, self.n_items_).astype(np.float64)
-        if self.counts == "binary":
-            y.data[:] = 1.0
-        elif len(y.data) and not (np.isfinite(y.data).all() and (y.data >= 0).all()):
-            bad = y.data[~(np.isfinite(y.data) & (y.data >= 0))][0]
-            raise InvalidParameterError(
-                f"HierarchicalPoissonFactorization with counts='rating' feeds each rating as "
-                f"a Poisson count, so data.rating must be finite and ≥ 0; got {bad!r}. Use "
-                "counts='binary' (1 for every rated pair) for signed ratings"
-            )
-        y.eliminate_zeros()
-        return y
+        return observed_counts(
+            data, (self.n_users_, self.n_items_), self.counts,
+            "HierarchicalPoissonFactorization", "a Poisson count",
+        )  # fmt: skip
 
     def _score(self, users: np.ndarray) -> np.ndarray:
         return self.user_factors_[users] @ self.item_factors_.T

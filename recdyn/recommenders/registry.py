@@ -45,5 +45,6 @@ for _name, _entry in {
     "position-ranker": "neural.position_ranker:PositionRanker",
     # hierarchical Poisson factorisation through hpfrec (pip install "recdyn[hpf]")
     "hpf": "hpf:HierarchicalPoissonFactorization",
+    "ials": "ials:ImplicitALS",  # implicit ALS by implicit: pip install "recdyn[implicit]"
 }.items():
     recommenders.register(_name, f"{_PACKAGE}.{_entry}")

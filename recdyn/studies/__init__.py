@@ -60,6 +60,12 @@ studies.register(
     summary="Thesis ch. 4: single- vs two-stage bandit recommenders (Figs. 4.3, 4.4: regret vs "
     "|A|, d, d/s, N; nominator vs ranker regret) and learned vs random pools (Fig. 4.5).",
 )
+studies.register(
+    "competing-objectives",
+    "recdyn.studies.competing_objectives:CompetingObjectivesStudy",
+    summary="Seeds 000-001: calibration, embedding size vs popularity bias, position bias and "
+    "re-ranking trade-offs, offline and over time in the loop.",
+)
 
 
 def make(name: str, **params: Any) -> Study:

@@ -141,6 +141,8 @@ def moe_findings(frame: pd.DataFrame) -> list[Finding]:
     g = _gaps(frame, "precision")
     corner = g[(g["c"] == g["c"].min()) & (g["item_dim"] == g["item_dim"].max())]
     below = int((corner["gap"] < 0).sum())
+    cells = g.groupby(["c", "item_dim"])["gap"].mean()
+    others = cells.drop((g["c"].min(), g["item_dim"].max()))
     c_min, de_max = int(g["c"].min()), int(g["item_dim"].max())
     out.append(Finding(
         f"Exception: at c = {c_min} examples per arm and high d_e = {de_max}, the MoE "
@@ -148,7 +150,8 @@ def moe_findings(frame: pd.DataFrame) -> list[Finding]:
         SOURCE,
         "MoE worse at the smallest training set and the highest item dimension",
         f"P@5 of the MoE below random pools in {below} of {len(corner)} (N, s) settings at "
-        f"c = {c_min}, d_e = {de_max} (mean gap {corner['gap'].mean():+.4f})",
+        f"c = {c_min}, d_e = {de_max} (mean gap {corner['gap'].mean():+.4f}; the other "
+        f"(c, d_e): {others.min():+.4f} to {others.max():+.4f})",
         below > len(corner) / 2,
     ))  # fmt: skip
     return out

@@ -175,4 +175,18 @@ def _import_implicit() -> tuple[Any, Any]:
             "ImplicitALS ('ials') needs the optional dependency implicit, which could not be "
             f"imported ({err}): pip install 'recdyn[implicit]'"
         ) from None
+    _thread_lock_for_tqdm()
     return AlternatingLeastSquares, threadpool_limits
+
+
+def _thread_lock_for_tqdm() -> None:
+    """implicit opens a (disabled) tqdm bar in every fit, and tqdm's default lock holds a
+    multiprocessing semaphore that engine worker processes leave behind ("leaked semaphore"
+    warnings at shutdown); a thread lock serves single-process use (``tqdm.set_lock``),
+    unless the caller has set one."""
+    import threading
+
+    from tqdm import tqdm
+
+    if not hasattr(tqdm, "_lock"):
+        tqdm.set_lock(threading.RLock())

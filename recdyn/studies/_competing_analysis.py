@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pandas as pd
@@ -38,14 +39,15 @@ def _seconds(result: Any) -> float:
     return 0.0
 
 
-def analyse(study: Any, out: Path, results: dict[str, dict[str, Any]]) -> StudyResult:
-    """The study's result from its stored units (claim → key → result)."""
-    from recdyn.studies.competing_objectives import claim_module
-
+def analyse(
+    study: Any, out: Path, results: dict[str, dict[str, Any]], modules: dict[str, ModuleType]
+) -> StudyResult:
+    """The study's result from its stored units (claim → key → result), each claim judged
+    by its module (claim → module)."""
     result = StudyResult(study.name, out, title=TITLE)
     protocol, sections, costs = [], [], []
     for claim, units in results.items():
-        module = claim_module(claim)
+        module = modules[claim]
         letter, heading = HEADINGS[claim]
         frame = module.frame(units)
         result.tables[claim] = frame

@@ -141,4 +141,4 @@ class CompetingObjectivesStudy(Study):
             claim: stored_units(store, self.units(claim), out, "this study", _RERUN)
             for claim in self.claims
         }
-        return analysis.analyse(self, out, results)
+        return analysis.analyse(self, out, results, {c: claim_module(c) for c in results})

@@ -13,6 +13,23 @@ from recdyn.constraints import Interval
 from recdyn.environments.base import Environment
 from recdyn.environments.memory import SlateMemory
 
+__all__ = ["LatentEnvironment", "draw_latent_factors"]
+
+
+def draw_latent_factors(
+    rng: np.random.Generator, n_users: int, n_items: int, latent_dim: int, bias_std: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    r"""User biases, user factors, item biases, item factors, drawn in that order:
+    :math:`c_u, b_i \sim \mathcal N(0, s^2)` and factor entries of variance
+    :math:`\sqrt{0.5/d}`, so :math:`\mathrm{Var}(p_u^\top q_i) = 0.5` (thesis §2.3)."""
+    factor_std = (0.5 / latent_dim) ** 0.25
+    user_bias = rng.normal(0.0, bias_std, size=n_users)
+    user_factors = rng.normal(0.0, factor_std, size=(n_users, latent_dim))
+    item_bias = rng.normal(0.0, bias_std, size=n_items)
+    item_factors = rng.normal(0.0, factor_std, size=(n_items, latent_dim))
+    return user_bias, user_factors, item_bias, item_factors
+
+
 #: ``_true_pairs`` of at least ``n_users * n_items / _DENSE_FRACTION`` pairs goes through one
 #: matrix product instead of per-pair gathers.
 _DENSE_FRACTION = 16
@@ -73,7 +90,9 @@ class LatentEnvironment(Environment):
     """
 
     default_overrides: ClassVar[dict[str, Any]] = dict(
-        n_users=943, n_items=1682, users_per_step=188  # ML-100K's size
+        n_users=943,
+        n_items=1682,
+        users_per_step=188,  # ML-100K's size
     )
 
     def __init__(
@@ -93,11 +112,9 @@ class LatentEnvironment(Environment):
 
     # ------------------------------------------------------------------ hooks
     def _init_state(self, rng: np.random.Generator) -> None:
-        factor_std = (0.5 / self.latent_dim) ** 0.25
-        self._user_bias = rng.normal(0.0, self.bias_std, size=self.n_users)
-        self._user_factors = rng.normal(0.0, factor_std, size=(self.n_users, self.latent_dim))
-        self._item_bias = rng.normal(0.0, self.bias_std, size=self.n_items)
-        self._item_factors = rng.normal(0.0, factor_std, size=(self.n_items, self.latent_dim))
+        self._user_bias, self._user_factors, self._item_bias, self._item_factors = (
+            draw_latent_factors(rng, self.n_users, self.n_items, self.latent_dim, self.bias_std)
+        )
         norms = np.linalg.norm(self._item_factors, axis=1, keepdims=True)
         self._item_unit = self._item_factors / np.maximum(norms, np.finfo(float).tiny)
         self._memory = SlateMemory(self.n_users, self.memory_length) if self.memory_length else None
@@ -144,9 +161,9 @@ class LatentEnvironment(Environment):
     def _consume(self, users: np.ndarray, items: np.ndarray, rng: np.random.Generator) -> None:
         if self.affinity_change and len(users):
             a = self.affinity_change
-            self._user_factors[users] = (
-                (1.0 - a) * self._user_factors[users] + a * self._item_factors[items]
-            )
+            self._user_factors[users] = (1.0 - a) * self._user_factors[
+                users
+            ] + a * self._item_factors[items]
 
     # ------------------------------------------------------------------ boredom
     def _boredom_active(self) -> bool:

@@ -13,6 +13,7 @@ import numpy as np
 from recdyn._validation import check_ids
 from recdyn.constraints import Interval
 from recdyn.environments.base import THESIS_SMALL_SIZE, Environment
+from recdyn.environments.latent import draw_latent_factors
 from recdyn.interactions import (
     ITEM_DTYPE,
     POSITION_DTYPE,
@@ -124,11 +125,9 @@ class PositionBiasEnvironment(Environment):
 
     # ------------------------------------------------------------------ hooks
     def _init_state(self, rng: np.random.Generator) -> None:
-        factor_std = (0.5 / self.latent_dim) ** 0.25
-        self._user_bias = rng.normal(0.0, self.bias_std, size=self.n_users)
-        self._user_factors = rng.normal(0.0, factor_std, size=(self.n_users, self.latent_dim))
-        self._item_bias = rng.normal(0.0, self.bias_std, size=self.n_items)
-        self._item_factors = rng.normal(0.0, factor_std, size=(self.n_items, self.latent_dim))
+        self._user_bias, self._user_factors, self._item_bias, self._item_factors = (
+            draw_latent_factors(rng, self.n_users, self.n_items, self.latent_dim, self.bias_std)
+        )
 
     def _state(self) -> dict[str, np.ndarray]:
         return {

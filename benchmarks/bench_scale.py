@@ -6,17 +6,19 @@ items, online users per step, initial ratings — 1e3: 10³ × 1.7·10³, 200, 1
 2·10⁵, 10⁸.
 
 For each world and recommender (``toppop``, ``item-knn``, ``mf-als``, ``ease``; registered
-defaults) a **fresh subprocess** builds the world, times ``reset`` and the initial ``fit``,
-then runs the loop of :func:`recdyn.simulate` by hand (greedy policy, ``k=1``,
-``retrain_every=1``, the default metrics ``mean_rating``, ``regret``, ``rmse``) with a
-timer around each component:
+defaults) a **fresh subprocess** runs :func:`recdyn.simulate` itself (greedy policy, ``k=1``,
+``retrain_every=1``, the default metrics ``mean_rating``, ``regret``, ``rmse``) with a timer
+wrapped around the methods of each component (``TIMED``):
 
 * **env**: ``online_users`` + ``env.step``;
-* **score**: ``recommender.score`` (and the finiteness check ``simulate`` does);
-* **policy**: ``rated_mask`` (the exclusion of rated items) + ``policy.select``;
-* **metrics**: what the metrics need (``true_ratings``, ``predict``) + the metric calls;
+* **score**: ``recommender.score``;
+* **policy**: ``rated_items`` (the sparse exclusion of rated items) + ``policy.select``;
+* **metrics**: what the metrics need (``truth_of_step``, ``true_ratings``, ``predict``) +
+  the metric calls;
 * **update**: ``items_added``/``items_changed`` hooks + ``partial_fit``.
 
+"step total" is the loop's own per-step time (``seconds``), so it also holds what no
+component owns (the finiteness check, logging). Reset and the initial fit are timed once.
 Each figure is the median over ``--steps`` steps after ``--warmup`` untimed ones (numba is
 compiled beforehand on a tiny world). Peak memory is the child's ``ru_maxrss`` (after
 reset + fit, and at the end), so worlds and models never share a peak. The growth
@@ -69,23 +71,40 @@ ITEM_ITEM_COPIES = {"ease": 4.5, "item-knn": 5.5}
 
 
 def estimate_bytes(size: str, rec: str) -> int:
-    """Rough peak: two dense ``[online × items]`` float64 arrays (scores, truth, masks),
-    the ratings log, and the recommender's dense ``items × items`` matrices."""
-    n_users, n_items, online, ratings = WORLDS[size]
-    est = 2 * online * n_items * 8 + ratings * 48 + n_users * 64 * 8
+    """Rough peak: the rated-pairs bits (``users × items / 8``), the initial ratings while
+    they are drawn (≈ 80 B each; the logs keep 16 B a row), one block of a step's dense
+    arrays (2^26 cells), and the recommender's dense ``items × items`` matrices."""
+    n_users, n_items, _, ratings = WORLDS[size]
+    est = n_users * n_items / 8 + ratings * 80 + 2**26 * 12
     return int(est + ITEM_ITEM_COPIES.get(rec, 0) * n_items * n_items * 8)
 
 
 # ----------------------------------------------------------------------------- child
-def run_child(size: str, rec_name: str, steps: int, warmup: int, seed: int = 0) -> dict:
-    """One world × one recommender, in this (fresh) process."""
-    import numpy as np
+#: What each component of a step times: (object, method) pairs wrapped in the child.
+#: ``metrics`` includes what only the metrics need (the truth, predictions).
+TIMED = {
+    "env": [("env", "online_users"), ("env", "step")],
+    "score": [("rec", "score")],
+    "policy": [("env", "rated_items"), ("policy", "select")],
+    "metrics": [
+        ("env", "truth_of_step"),
+        ("env", "true_ratings"),
+        ("env", "rated_mask"),
+        ("rec", "predict"),
+        ("metric", "__call__"),
+    ],
+    "update": [("rec", "partial_fit"), ("rec", "items_added"), ("rec", "items_changed")],
+}
 
+
+def run_child(size: str, rec_name: str, steps: int, warmup: int, seed: int = 0) -> dict:
+    """One world × one recommender, in this (fresh) process: :func:`recdyn.simulate`
+    itself, with a timer wrapped around each component's methods (on their classes: the
+    loop clones the recommender and the metrics)."""
     import recdyn
-    from recdyn import seeding
-    from recdyn.metrics.online import DEFAULT_METRICS, StepContext, resolve
-    from recdyn.policies import make as make_policy
-    from recdyn.simulation import _exposure, _prepare_recommender, _shown_scores
+    from recdyn.metrics.online import OnlineMetric
+    from recdyn.policies import GreedyPolicy
+    from recdyn.recommenders import make as make_recommender
 
     n_users, n_items, online, ratings = WORLDS[size]
     # compile numba kernels outside the timed region
@@ -102,99 +121,59 @@ def run_child(size: str, rec_name: str, steps: int, warmup: int, seed: int = 0) 
         users_per_step=online,
         n_initial_ratings=ratings,
     )
-    t = time.perf_counter()
-    initial = env.reset(seed=seeding.derive(seed, "environment"))
-    reset_s = time.perf_counter() - t
-    rss_reset = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    rec = _prepare_recommender(rec_name, seed)
-    t = time.perf_counter()
-    rec.fit(initial, env.n_users, env.n_items)
-    fit_s = time.perf_counter() - t
-    rss_fit = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    del initial
+    rec = make_recommender(rec_name)
+    owners = {"env": type(env), "rec": type(rec), "policy": GreedyPolicy, "metric": OnlineMetric}
+    spent = dict.fromkeys(COMPONENTS, 0.0)
+    once: dict[str, float] = {}
 
-    policy, rng = make_policy("greedy"), seeding.generator(seed, "policy")
-    metrics = [m.clone() for m in resolve(DEFAULT_METRICS)]
-    needs = frozenset().union(*(m.needs for m in metrics))
-    if "predictions" in needs and not rec.predicts_ratings:
-        needs = needs - {"predictions"}
-    exclude_rated = not env.repeat_consumption
-    pc = time.perf_counter
+    def timed(component: str, method: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                spent[component] += time.perf_counter() - start
+
+        return wrapper
+
+    def timed_once(name: str, method: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            out = method(*args, **kwargs)
+            once[name] = time.perf_counter() - start
+            once[f"rss_{name}"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+            return out
+
+        return wrapper
+
+    for component, methods in TIMED.items():
+        for owner, name in methods:
+            cls = owners[owner]
+            setattr(cls, name, timed(component, getattr(cls, name)))
+    type(env).reset = timed_once("reset", type(env).reset)
+    type(rec).fit = timed_once("fit", type(rec).fit)
+
     times: dict[str, list[float]] = {c: [] for c in (*COMPONENTS, "total")}
-    for t_step in range(1, warmup + steps + 1):
-        d = dict.fromkeys(COMPONENTS, 0.0)
-        a = pc()
-        users = env.online_users()
-        b = pc()
-        d["env"] += b - a
-        scores = rec.score(users)
-        np.isfinite(scores).all()
-        a = pc()
-        d["score"] += a - b
-        now = needs & frozenset().union(*(m.needs_at(t_step) for m in metrics))
-        rated = env.rated_mask(users) if exclude_rated or "rated_before" in now else None
-        b = pc()
-        d["policy"] += b - a
-        truth = env.true_ratings(users) if "truth" in now else None
-        a = pc()
-        d["metrics"] += a - b
-        exclude = rated if exclude_rated else None
-        sel = policy.select(scores, 1, exclude=exclude, rng=rng)
-        b = pc()
-        d["policy"] += b - a
-        probs = policy.probabilities(scores, exclude) if "probabilities" in now else None
-        a = pc()
-        d["metrics"] += a - b
-        if env.observes_exposure:
-            probs = _exposure(policy, scores, exclude, probs, env, t_step)
-            env.observe_exposure(users, probs)
-        new = env.step(sel.slates, scores=_shown_scores(scores, sel.slates))
-        b = pc()
-        d["env"] += b - a
-        if env.n_items > rec.n_items_:
-            rec.items_added(env.n_items)
-        changed = env.changed_items()
-        if len(changed):
-            rec.items_changed(changed)
-        a = pc()
-        d["update"] += a - b
-        preds = rec.predict(new.user, new.item) if "predictions" in now and len(new) else None
-        handles = (env if "environment" in now else None, rec if "recommender" in now else None)
-        ctx = StepContext(
-            t_step,
-            users,
-            sel.slates,
-            new,
-            truth,
-            rated,
-            preds,
-            env.n_items,
-            *handles,
-            seed,
-            probs,
-            exclude_rated=exclude_rated,
-        )
-        for m in metrics:
-            m(ctx)
-        b = pc()
-        d["metrics"] += b - a
-        del scores, rated, truth, probs, ctx
-        rec.partial_fit(new)
-        d["update"] += pc() - b
-        if t_step > warmup:
+
+    def record(step: int, row: dict) -> None:
+        if step > warmup:
             for c in COMPONENTS:
-                times[c].append(d[c])
-            times["total"].append(sum(d.values()))
+                times[c].append(spent[c])
+            times["total"].append(row["seconds"])
+        for c in COMPONENTS:
+            spent[c] = 0.0
+
+    recdyn.simulate(env, rec, "greedy", steps=warmup + steps, seed=seed, callback=record)
     return {
         "size": size,
         "recommender": rec_name,
         "params": repr(rec),
         "world": dict(zip(("n_users", "n_items", "online", "initial_ratings"), WORLDS[size])),
-        "reset_s": reset_s,
-        "fit_s": fit_s,
+        "reset_s": once["reset"],
+        "fit_s": once["fit"],
         "rss_baseline_bytes": rss0,
-        "peak_rss_after_reset_bytes": rss_reset,
-        "peak_rss_after_fit_bytes": rss_fit,
+        "peak_rss_after_reset_bytes": once["rss_reset"],
+        "peak_rss_after_fit_bytes": once["rss_fit"],
         "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "steps": steps,
         "warmup": warmup,

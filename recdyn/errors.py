@@ -52,3 +52,9 @@ class SpecError(InvalidParameterError):
 
 class MissingDependencyError(RecdynError, ImportError):
     """An optional dependency (an extra such as ``recdyn[torch]``) is not installed."""
+
+
+class InsufficientMemoryError(RecdynError, MemoryError):
+    """A world or a run would need more memory than the machine has; raised before
+    anything large is allocated, naming how much each structure needs and which
+    parameter to change."""

@@ -273,7 +273,10 @@ def _position_or_zero(part: Interactions) -> np.ndarray:
 
 
 class InteractionLog:
-    """Append-only, amortised O(1) growable storage behind a simulation's full log."""
+    """Append-only, amortised O(1) growable storage behind a simulation's full log.
+
+    The optional columns (propensity, position) are allocated when the first rows that
+    carry them arrive (earlier rows: NaN / 0), so a log without them costs 16 bytes a row."""
 
     def __init__(self, capacity: int = 1024) -> None:
         self._n = 0
@@ -282,11 +285,15 @@ class InteractionLog:
             "item": np.empty(capacity, ITEM_DTYPE),
             "rating": np.empty(capacity, RATING_DTYPE),
             "step": np.empty(capacity, STEP_DTYPE),
-            "propensity": np.empty(capacity, PROPENSITY_DTYPE),
-            "position": np.empty(capacity, POSITION_DTYPE),
         }
-        self._has_propensity = False
-        self._has_position = False
+
+    @property
+    def _has_propensity(self) -> bool:
+        return "propensity" in self._cols
+
+    @property
+    def _has_position(self) -> bool:
+        return "position" in self._cols
 
     def __len__(self) -> int:
         return self._n
@@ -299,15 +306,23 @@ class InteractionLog:
                 grown = np.empty(cap, col.dtype)
                 grown[: self._n] = col[: self._n]
                 self._cols[k] = grown
+        for name, dtype, before in (
+            ("propensity", PROPENSITY_DTYPE, np.nan),
+            ("position", POSITION_DTYPE, 0),
+        ):
+            if getattr(new, name) is not None and name not in self._cols:
+                col = np.empty(len(self._cols["user"]), dtype)
+                col[: self._n] = before
+                self._cols[name] = col
         sl = slice(self._n, self._n + m)
         self._cols["user"][sl] = new.user
         self._cols["item"][sl] = new.item
         self._cols["rating"][sl] = new.rating
         self._cols["step"][sl] = new.step
-        self._cols["propensity"][sl] = _propensity_or_nan(new)
-        self._cols["position"][sl] = _position_or_zero(new)
-        self._has_propensity |= new.propensity is not None
-        self._has_position |= new.position is not None
+        if self._has_propensity:
+            self._cols["propensity"][sl] = _propensity_or_nan(new)
+        if self._has_position:
+            self._cols["position"][sl] = _position_or_zero(new)
         self._n += m
 
     def to_interactions(self) -> Interactions:

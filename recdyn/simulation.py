@@ -15,7 +15,7 @@ from recdyn._progress import progress_bar
 from recdyn._validation import check_choice, check_int
 from recdyn.environments.base import Environment
 from recdyn.environments.presets import make as make_environment
-from recdyn.errors import CheckError, InvalidParameterError, NoEligibleUsersError
+from recdyn.errors import InvalidParameterError, NoEligibleUsersError
 from recdyn.heldout import HeldOut
 from recdyn.interactions import InteractionLog, Interactions
 from recdyn.metrics.online import DEFAULT_METRICS, OnlineMetric, StepContext, resolve
@@ -24,6 +24,7 @@ from recdyn.policies.registry import make as make_policy
 from recdyn.recommenders.base import Recommender
 from recdyn.recommenders.registry import make as make_recommender
 from recdyn.shadow import TRAINING_MODES, UniformShadow
+from recdyn.stepping import recommend, require_step_memory
 from recdyn.trajectory import Trajectory
 
 #: The most steps one :func:`simulate` run takes (ten million: far beyond any study, and a
@@ -31,6 +32,8 @@ from recdyn.trajectory import Trajectory
 MAX_STEPS = 10**7
 #: Rows of the interaction log allocated up front; a longer run grows it as it goes.
 _PREALLOCATED_RATINGS = 2**22
+#: Context fields read from :meth:`Environment.truth_of_step` (before the step).
+_ORACLE_FIELDS = frozenset({"best_truth", "shown_truth"})
 #: The columns every trajectory has besides its metrics.
 _LOOP_COLUMNS = ("step", "n_ratings", "seconds")
 
@@ -79,6 +82,15 @@ def simulate(
         un = simulate("latent-static-v1", "mf-als", steps=300, seed=1, heldout=HeldOut(),
                       training="uniform")
         effect = fb.metrics["heldout_rmse"] - un.metrics["heldout_rmse"]
+
+    Large worlds (issue 22): a step of more than
+    :data:`~recdyn.stepping.STEP_BLOCK_CELLS` users × items cells is scored and selected
+    in blocks of users (unless a metric needs the policy's probabilities, the world
+    observes exposure or pairs are held out), rated items are excluded as a sparse matrix,
+    and regret reads the truth of the best allowed and the shown items only. Greedy slates
+    are identical either way; a stochastic policy draws per block above the threshold. A
+    run whose dense per-step arrays would not fit in memory fails before it starts
+    (:class:`~recdyn.errors.InsufficientMemoryError`, naming the metric and the parameter).
 
     ``heldout`` (a :class:`~recdyn.heldout.HeldOut`) holds out pairs that are never shown
     nor trained on and evaluates the recommender on them every ``every`` steps (columns
@@ -149,6 +161,8 @@ def simulate(
     if "predictions" in needs and not rec.predicts_ratings:
         needs = needs - {"predictions"}
 
+    whole_steps = heldout is not None or env.observes_exposure or "probabilities" in needs
+    require_step_memory(env, metric_objs, needs, whole=whole_steps, label="simulate")
     policy_rng = seeding.generator(seed, "policy")
     t0 = time.perf_counter()
     initial = env.reset(seed=seeding.derive(seed, "environment") if env_seed is None else env_seed)
@@ -178,29 +192,36 @@ def simulate(
                 users = env.online_users()
             except NoEligibleUsersError as err:
                 raise NoEligibleUsersError(f"step {t} of {steps}: {err}") from None
-            scores = rec.score(users)
-            if not np.isfinite(scores).all():
-                raise _non_finite(scores, users, rec_label, t)
             # what the metrics read at this step (a metric measured every few steps needs
             # nothing in between)
             now = needs & frozenset().union(*(m.needs_at(t) for m in metric_objs))
-            rated = env.rated_mask(users) if exclude_rated or "rated_before" in now else None
+            rated = env.rated_mask(users) if "rated_before" in now else None
             truth = env.true_ratings(users) if "truth" in now else None
-            exclude = rated if exclude_rated else None
-            if held is not None:
-                hidden = held.mask(users, env.n_items)
-                exclude = hidden if exclude is None else exclude | hidden
-            sel = policy.select(scores, k, exclude=exclude, rng=policy_rng)
-            probs = policy.probabilities(scores, exclude) if "probabilities" in now else None
-            if env.observes_exposure:  # creators who respond to their exposure (issue 19)
-                probs = _exposure(policy, scores, exclude, probs, env, t)
-                env.observe_exposure(users, probs)
+            hidden = held.mask(users, env.n_items) if held is not None else None
+            whole = "probabilities" in now or env.observes_exposure
+            step_recs = recommend(
+                env, rec, policy, users, k, policy_rng, exclude_rated=exclude_rated,
+                hidden=hidden, whole=whole, label=rec_label, step=t,
+            )
+            sel = step_recs.selection
+            if now & _ORACLE_FIELDS:
+                oracle = env.truth_of_step(users, sel.slates, exclude_rated=exclude_rated)
+            else:
+                oracle = (None, None)
+            probs = None
+            if whole:
+                scores, exclude = step_recs.scores, step_recs.dense_exclude()
+                if "probabilities" in now:
+                    probs = policy.probabilities(scores, exclude)
+                if env.observes_exposure:  # creators who respond to their exposure (issue 19)
+                    probs = _exposure(policy, scores, exclude, probs, env, t)
+                    env.observe_exposure(users, probs)
             if held is not None:
                 _check_not_held_out(sel.slates, hidden, users, t)
             if shadow is not None:
                 candidates = shadow.candidates(env, users, sel.slates)
             arrival = env.online_probabilities() if sel.propensities is not None else None
-            new = env.step(sel.slates, scores=_shown_scores(scores, sel.slates))
+            new = env.step(sel.slates, scores=step_recs.shown)
             if env.n_items > rec.n_items_:  # items arrived (env.added_items())
                 rec.items_added(env.n_items)
             changed = env.changed_items()
@@ -215,7 +236,7 @@ def simulate(
             )
             ctx = StepContext(
                 t, users, sel.slates, new, truth, rated, preds, env.n_items, *handles, seed, probs,
-                exclude_rated=exclude_rated,
+                exclude_rated=exclude_rated, best_truth=oracle[0], shown_truth=oracle[1],
             )
             row: dict[str, float] = {"step": t}
             for name, m in zip(metric_names, metric_objs):
@@ -289,17 +310,6 @@ def _label(recommender: Any) -> str:
     return f"{name!r} ({cls})" if isinstance(name, str) else cls
 
 
-def _non_finite(scores: np.ndarray, users: np.ndarray, label: str, step: int) -> CheckError:
-    bad = ~np.isfinite(scores)
-    row, item = np.argwhere(bad)[0]
-    return CheckError(
-        f"recommender {label} returned NaN/inf scores at step {step}: {int(bad.sum()):,} of "
-        f"{scores.size:,} scores (first: user {int(users[row])}, item {int(item)}, "
-        f"score {scores[row, item]}). Its fit may have diverged (e.g. too large a learning "
-        "rate); recdyn.recommenders.check_recommender tests a recommender's contract."
-    )
-
-
 def _exposure(
     policy: Policy,
     scores: np.ndarray,
@@ -321,16 +331,6 @@ def _exposure(
             "uniform-mix, truncated or threshold on such a base"
         )
     return probs
-
-
-def _shown_scores(scores: np.ndarray, slates: np.ndarray) -> np.ndarray:
-    """The score of each slate entry (float64, the slates' shape); ``0`` where the slot
-    shows nothing (``-1``), so that no empty slot reads a real item's score."""
-    empty = slates < 0
-    shown = np.take_along_axis(scores, np.where(empty, 0, slates), axis=1).astype(np.float64)
-    if empty.any():
-        shown[empty] = 0.0
-    return shown
 
 
 def _check_not_held_out(slates: np.ndarray, hidden: np.ndarray, users: np.ndarray, step: int):

@@ -30,6 +30,7 @@ from types import MappingProxyType
 from typing import Annotated, Any, ClassVar
 
 import numpy as np
+import scipy.sparse as sp
 
 from recdyn._validation import check_ids
 from recdyn.constraints import Boolean, Interval, Options
@@ -39,6 +40,7 @@ from recdyn.environments.creators import CreatorsAndFeatures
 from recdyn.environments.initial import InitialRatings
 from recdyn.environments.rated import RatedPairs
 from recdyn.environments.slates import check_slates
+from recdyn.environments.truth import GroundTruth
 from recdyn.errors import (
     InvalidParameterError,
     InvalidSlateError,
@@ -56,7 +58,9 @@ THESIS_SMALL_SIZE = MappingProxyType(
 )
 
 
-class Environment(InitialRatings, CreatorsAndFeatures, ItemCategories, Parametrized, ABC):
+class Environment(
+    InitialRatings, GroundTruth, CreatorsAndFeatures, ItemCategories, Parametrized, ABC
+):
     """A population of ``n_users`` users and ``n_items`` items with latent preferences.
 
     Parameters shared by every environment
@@ -154,8 +158,9 @@ class Environment(InitialRatings, CreatorsAndFeatures, ItemCategories, Parametri
         ``seed`` is an ``int``, a ``SeedSequence``, ``None`` (fresh entropy) or a pair
         ``(init_seed, dynamics_seed)``; initialisation and dynamics use independent streams.
         """
-        init_rng, self._rng = environment_streams(seed)
         self._n_items = self._n_items_initial
+        self._require_reset_memory()
+        init_rng, self._rng = environment_streams(seed)
         self._rated = RatedPairs(self.n_users, self._n_items)
         self._added = None  # items that arrived at the last step (added_items())
         self._log_activity = np.log(
@@ -243,24 +248,6 @@ class Environment(InitialRatings, CreatorsAndFeatures, ItemCategories, Parametri
             np.full(len(u), self._t, STEP_DTYPE),
         )
 
-    def true_ratings(self, users: Any = None, items: Any = None) -> np.ndarray:
-        """Noise-free ratings ``[len(users), len(items)]`` (float32) in the current state.
-
-        This is the expected rating *before* the observation map (noise, clipping to
-        ``rating_range``, rounding), the ground truth that the Oracle ranks by and regret is
-        measured against. ``None`` means all users / all items.
-        """
-        self._require_reset()
-        users = (
-            np.arange(self.n_users) if users is None else check_ids("users", users, self.n_users)
-        )
-        items = (
-            np.arange(self._n_items) if items is None else check_ids("items", items, self._n_items)
-        )
-        if users.ndim != 1 or items.ndim != 1:
-            raise InvalidParameterError("users and items must be 1-D id arrays")
-        return self._true_matrix(users, items).astype(RATING_DTYPE, copy=False)
-
     def observe(self, users: Any, items: Any, rng: np.random.Generator) -> np.ndarray:
         """The ratings users would report for the pairs ``(users[j], items[j])`` in the
         current state — the environment's observation model (noise, clipping, rounding)
@@ -278,6 +265,13 @@ class Environment(InitialRatings, CreatorsAndFeatures, ItemCategories, Parametri
         self._require_reset()
         users = check_ids("users", users, self.n_users)
         return self._rated.mask(users)
+
+    def rated_items(self, users: Any) -> sp.csr_array:
+        """:meth:`rated_mask` as a sparse boolean CSR array (what the loop excludes: it
+        never builds the dense ``[online users × items]`` booleans)."""
+        self._require_reset()
+        users = check_ids("users", users, self.n_users)
+        return self._rated.rows(users)
 
     @property
     def state(self) -> MappingProxyType:
@@ -306,11 +300,6 @@ class Environment(InitialRatings, CreatorsAndFeatures, ItemCategories, Parametri
     @abstractmethod
     def _state(self) -> dict[str, np.ndarray]:
         """The latent state as named arrays."""
-
-    def _true_matrix(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        u = np.repeat(users, len(items))
-        i = np.tile(items, len(users))
-        return self._true_pairs(u, i).reshape(len(users), len(items))
 
     def _observe(
         self, users: np.ndarray, items: np.ndarray, rng: np.random.Generator
@@ -355,8 +344,10 @@ class Environment(InitialRatings, CreatorsAndFeatures, ItemCategories, Parametri
         generated, one rating at a time. Default: nothing."""
 
     # ------------------------------------------------------------------ machinery
-    def _mark_rated(self, users: np.ndarray, items: np.ndarray) -> None:
-        self._rated.mark(users, items)
+    def _mark_rated(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """Record rated pairs; returns which were new (a world that counts rated items
+        by kind extends it)."""
+        return self._rated.mark(users, items)
 
     def _unavailable(self, users: np.ndarray, slates: np.ndarray) -> np.ndarray:
         """Boolean ``[len(users), k]``: slate entries a user cannot consume — already

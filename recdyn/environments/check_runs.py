@@ -154,6 +154,22 @@ def _probe_true_ratings(env: Environment, users: np.ndarray, slates: np.ndarray)
     require(np.allclose(sub, truth[:2, : sub.shape[1]]), "true_ratings(users, items) disagrees")
     mask = env.rated_mask(users)
     require(mask.shape == truth.shape and mask.dtype == bool, "rated_mask shape or dtype")
+    sparse = env.rated_items(users)
+    require(np.array_equal(sparse.toarray(), mask), "rated_items(users) disagrees with rated_mask")
+    for exclude in (True, False):
+        best, shown = env.truth_of_step(users, slates, exclude_rated=exclude)
+        allowed = np.where(mask, -np.inf, truth) if exclude else truth
+        expected = allowed.max(axis=1)
+        has = np.isfinite(expected)
+        require(
+            np.array_equal(best[has], expected[has]),
+            f"truth_of_step(exclude_rated={exclude}) best differs from true_ratings' maximum",
+        )
+    picked = np.take_along_axis(truth, np.maximum(slates, 0), axis=1)
+    require(
+        np.array_equal(np.where(slates >= 0, picked, np.nan), shown, equal_nan=True),
+        "truth_of_step's shown ratings differ from true_ratings (or an empty slot is not NaN)",
+    )
 
 
 def _probe_state(env: Environment, users: np.ndarray, slates: np.ndarray) -> None:

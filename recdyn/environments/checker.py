@@ -126,7 +126,9 @@ def check_environment_step_arguments(env: Environment, seed: int = 0, steps: int
 @check
 def check_environment_true_ratings(env: Environment, seed: int = 0, steps: int = 3) -> None:
     """``true_ratings(users)`` is finite float32 ``[len(users), n_items]`` and agrees with
-    ``true_ratings(users, items)``; ``rated_mask(users)`` is bool of the same shape."""
+    ``true_ratings(users, items)``; ``rated_mask(users)`` is bool of the same shape and
+    equals ``rated_items(users)``; ``truth_of_step`` gives exactly the maximum over allowed
+    items and the shown items' values of ``true_ratings`` (NaN at an empty slot)."""
     _require_probe(run_context(env, seed, steps).probed, "true_ratings")
 
 

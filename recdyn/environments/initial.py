@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from recdyn._memory import require_memory
 from recdyn.environments import sampling
 from recdyn.interactions import STEP_DTYPE, Interactions
 
@@ -16,6 +17,37 @@ __all__ = ["InitialRatings"]
 class InitialRatings:
     """The initial-data part of :class:`~recdyn.environments.base.Environment` (a mixin:
     it reads the environment's parameters and calls its observation and dynamics hooks)."""
+
+    #: Bytes per initial rating while it is drawn and rated (the pair draw, its sort and
+    #: divmod, the rating with its noise, the Interactions' columns).
+    BYTES_PER_INITIAL_RATING = 80
+    #: Bytes per (user, item) cell of the dense matrices biased initial sampling builds
+    #: (the noisy ratings, their scaled copy, the log-weights: float64).
+    BYTES_PER_BIASED_CELL = 32
+
+    def _require_reset_memory(self) -> None:
+        """:class:`~recdyn.errors.InsufficientMemoryError` before ``reset`` allocates what
+        would not fit: the rated-pairs bits (``n_users × n_items / 8`` bytes), the initial
+        ratings, and — for ``ml100k-init`` sampling — dense ``n_users × n_items`` matrices."""
+        cells = self.n_users * self._n_items
+        parts = {
+            "the rated-pairs table (1 bit per user × item)": (
+                self.n_users * ((self._n_items + 7) // 8 + 8),
+                "n_users or n_items",
+            ),
+            "the initial ratings": (
+                self.n_initial_ratings * self.BYTES_PER_INITIAL_RATING,
+                "n_initial_ratings",
+            ),
+        }
+        if self.initial_sampling != "uniform" and self.n_initial_ratings:
+            parts[f"{self.initial_sampling} sampling's dense user × item weights"] = (
+                cells * self.BYTES_PER_BIASED_CELL,
+                "initial_sampling ('uniform' needs no dense matrix) or n_users × n_items",
+            )
+        require_memory(
+            f"{self.spec.name}.reset() ({self.n_users:,} users × {self._n_items:,} items)", parts
+        )
 
     def _initial_data(self, rng: np.random.Generator) -> Interactions:
         n = self.n_initial_ratings

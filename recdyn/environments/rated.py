@@ -4,6 +4,8 @@ what an environment keeps to exclude rated items and to know who has rated every
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
+from numba import njit
 
 __all__ = ["RatedPairs"]
 
@@ -15,18 +17,15 @@ class RatedPairs:
 
     def __init__(self, n_users: int, n_items: int) -> None:
         self.n_items = n_items
-        self.bits = np.zeros((n_users, (n_items + 7) // 8), np.uint8)
+        self.bits = np.zeros((n_users, _width(n_items)), np.uint8)
         self.counts = np.zeros(n_users, np.int64)
 
-    def mark(self, users: np.ndarray, items: np.ndarray) -> None:
-        """Record the pairs ``(users[j], items[j])`` (a pair seen again counts once)."""
-        if len(users) == 0:
-            return
-        byte, bit = np.divmod(items, 8)
-        masks = (1 << bit).astype(np.uint8)
-        new = (self.bits[users, byte] & masks) == 0
-        np.bitwise_or.at(self.bits, (users, byte), masks)
-        np.add.at(self.counts, users[new], 1)
+    def mark(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """Record the pairs ``(users[j], items[j])``; a pair already recorded (earlier, or
+        earlier in this call) counts once. Returns which pairs were new (boolean)."""
+        users = np.ascontiguousarray(users, dtype=np.int64)
+        items = np.ascontiguousarray(items, dtype=np.int64)
+        return _mark(self.bits, self.counts, users, items)
 
     def contains(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         """Boolean per pair (broadcast like ``users`` and ``items``): rated?"""
@@ -38,6 +37,18 @@ class RatedPairs:
         bits = np.unpackbits(self.bits[users], axis=1, count=self.n_items, bitorder="little")
         return bits.astype(bool)
 
+    def rows(self, users: np.ndarray) -> sp.csr_array:
+        """Boolean CSR ``[len(users), n_items]`` of the items each of ``users`` has rated
+        (column ids ascending within a row): :meth:`mask` without the dense
+        ``[users × items]`` array. One compiled pass over the users' packed rows, 64 items
+        to a word; only the words holding a rated item are unpacked."""
+        users = np.ascontiguousarray(users, dtype=np.int64)
+        indptr = np.zeros(len(users) + 1, np.int64)
+        np.cumsum(self.counts[users], out=indptr[1:])
+        columns = _rated_columns(self.bits.view(np.uint64), users, indptr)
+        data = np.ones(len(columns), bool)
+        return sp.csr_array((data, columns, indptr), shape=(len(users), self.n_items))
+
     def grow(self, n_items: int) -> None:
         """Widen to ``n_items`` items (items that arrived: nobody has rated them yet).
         Spare bits and bytes are zero, so growing marks no pair; when the bytes run out
@@ -45,9 +56,47 @@ class RatedPairs:
         ``O(n_users)`` each rather than a copy of the whole table."""
         if n_items < self.n_items:
             raise ValueError(f"RatedPairs cannot shrink from {self.n_items} to {n_items} items")
-        width = (n_items + 7) // 8
+        width = _width(n_items)
         if width > self.bits.shape[1]:
-            grown = np.zeros((len(self.bits), max(width, 2 * self.bits.shape[1])), np.uint8)
+            grown = np.zeros(
+                (len(self.bits), _width(max(n_items, 16 * self.bits.shape[1]))), np.uint8
+            )
             grown[:, : self.bits.shape[1]] = self.bits
             self.bits = grown
         self.n_items = n_items
+
+
+def _width(n_items: int) -> int:
+    """Bytes per user: whole 64-bit words (spare bits stay zero)."""
+    return 8 * ((n_items + 63) // 64)
+
+
+@njit(cache=True)
+def _mark(bits, counts, users, items):  # pragma: no cover - compiled
+    new = np.zeros(len(users), np.bool_)
+    for j in range(len(users)):
+        byte, bit = items[j] >> 3, items[j] & 7
+        mask = np.uint8(1 << bit)
+        if not bits[users[j], byte] & mask:
+            bits[users[j], byte] |= mask
+            counts[users[j]] += 1
+            new[j] = True
+    return new
+
+
+@njit(cache=True)
+def _rated_columns(words, users, indptr):  # pragma: no cover - compiled
+    columns = np.empty(indptr[-1], np.int32)
+    for j in range(len(users)):
+        at = indptr[j]
+        row = words[users[j]]
+        for w in range(row.shape[0]):
+            word = row[w]
+            bit = 0
+            while word:
+                if word & np.uint64(1):
+                    columns[at] = w * 64 + bit
+                    at += 1
+                word >>= np.uint64(1)
+                bit += 1
+    return columns

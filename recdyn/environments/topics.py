@@ -108,6 +108,8 @@ class TopicsEnvironment(Environment):
         self._bored = np.zeros((self.n_users, self.n_topics), np.int8)
         self._memory = SlateMemory(self.n_users, self.memory_length) if self.memory_length else None
         self._topic_count = np.zeros((self.n_users, self.n_topics), np.int32)
+        self._items_per_topic = np.bincount(self._topic, minlength=self.n_topics)
+        self._rated_per_topic = np.zeros((self.n_users, self.n_topics), np.int32)
 
     def _state(self) -> dict[str, np.ndarray]:
         return {
@@ -125,24 +127,52 @@ class TopicsEnvironment(Environment):
     def _category_names(self) -> tuple[str, ...]:
         return topic_names(self.n_topics)
 
+    pairs_match_matrix = True  # both index the same per-topic values
+
     def _true_pairs(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        k = self._topic[items]
-        r = self._pref[users, k]
+        cell = users * self.n_topics + self._topic[items]  # flat index: 3x a 2-D gather
+        r = self._pref.ravel()[cell]
         if self.satiation_factor:
-            r = r - self.satiation_factor * self._satiation[users, k]
+            r = r - self.satiation_factor * self._satiation.ravel()[cell]
         if self.boredom_penalty and self._memory is not None:
-            r = r - self.boredom_penalty * (self._topic_count[users, k] > self.boredom_threshold)
+            bored = self._topic_count.ravel()[cell] > self.boredom_threshold
+            r = r - self.boredom_penalty * bored
         return r
 
     def _true_matrix(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        k = self._topic[items]
+        return self._per_topic(users)[:, self._topic[items]]
+
+    def _per_topic(self, users: np.ndarray) -> np.ndarray:
+        """Noise-free rating of an item of each topic, ``[len(users), K]`` float64."""
         per_topic = self._pref[users]
         if self.satiation_factor:
             per_topic = per_topic - self.satiation_factor * self._satiation[users]
         if self.boredom_penalty and self._memory is not None:
             bored = self._topic_count[users] > self.boredom_threshold
             per_topic = per_topic - self.boredom_penalty * bored
-        return per_topic[:, k]
+        return per_topic
+
+    def _best_true(self, users: np.ndarray, exclude_rated: bool) -> np.ndarray | None:
+        """The best topic that still has an item the user may be shown: O(users × K)."""
+        left = self._items_per_topic - self._rated_per_topic[users] if exclude_rated else None
+        has = (
+            (left > 0)
+            if left is not None
+            else np.broadcast_to(self._items_per_topic > 0, (len(users), self.n_topics))
+        )
+        if not has.any(axis=1).all():
+            return None
+        return np.where(has, self._per_topic(users), -np.inf).max(axis=1)
+
+    def _mark_rated(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        new = super()._mark_rated(users, items)
+        cells = users[new] * self.n_topics + self._topic[items[new]]
+        counts = self._rated_per_topic.reshape(-1)
+        if len(cells) * 16 >= counts.size:
+            counts += np.bincount(cells, minlength=counts.size).astype(counts.dtype)
+        else:
+            np.add.at(counts, cells, 1)
+        return new
 
     def _update(self, users: np.ndarray, items: np.ndarray, slates: np.ndarray) -> None:
         if self._memory is not None:

@@ -29,7 +29,16 @@ __all__ = ["check_online_metric", "online_metric_checks", "simulated_step"]
 
 #: Context fields the loop fills only for metrics that declare them in ``needs``.
 OPTIONAL_FIELDS = frozenset(
-    {"truth", "rated_before", "predictions", "environment", "recommender", "probabilities"}
+    {
+        "truth",
+        "best_truth",
+        "shown_truth",
+        "rated_before",
+        "predictions",
+        "environment",
+        "recommender",
+        "probabilities",
+    }
 )
 #: Of those, the run's objects (read-only handles): compared by their observable state.
 _HANDLES = ("environment", "recommender")
@@ -70,6 +79,8 @@ def simulated_step(
     probabilities = weights / weights.sum(axis=1, keepdims=True)
     probabilities[-1] = 0.0
     env, recommender = _world(seed, n_users, n_items, n_online, world)
+    best_truth = np.where(rated, -np.inf, truth).max(axis=1).astype(np.float32)
+    shown_truth = np.take_along_axis(truth, slates, axis=1)
     return StepContext(
         3,
         users,
@@ -83,6 +94,8 @@ def simulated_step(
         recommender,
         seed,
         probabilities,
+        best_truth=best_truth,
+        shown_truth=shown_truth,
     )
 
 

@@ -13,7 +13,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from recdyn._arrays import push_down
 from recdyn.interactions import Interactions
 from recdyn.params import Parametrized
 from recdyn.registry import Registry
@@ -37,7 +36,11 @@ class StepContext:
     say), for metrics of what the policy *would* show (seed 004's RD and RR);
     exclude_rated : whether the policy was barred from items the user had rated (``False``
     in worlds with repeat consumption), so that a comparison with the best choice obeys
-    the same rule.
+    the same rule; best_truth, shown_truth : float32 ``[n_users]`` and ``[n_users, k]``
+    — the noise-free rating before the step of each user's best allowed item (not rated,
+    where ``exclude_rated``) and of each shown item (NaN at an empty slot), from
+    :meth:`~recdyn.environments.base.Environment.truth_of_step`: what regret reads
+    instead of the dense ``truth`` (O(users × slate) memory at any world size).
     """
 
     step: int
@@ -53,15 +56,18 @@ class StepContext:
     seed: Any = None
     probabilities: np.ndarray | None = None
     exclude_rated: bool = True
+    best_truth: np.ndarray | None = None
+    shown_truth: np.ndarray | None = None
 
 
 class OnlineMetric(Parametrized):
     """A per-step metric: ``value(ctx)`` maps a :class:`StepContext` to one number.
 
     ``needs`` lists the context fields beyond the basic ones that it reads (``truth``,
-    ``rated_before``, ``predictions``, ``environment``, ``recommender``, ``probabilities``:
-    the loop fills them only when a metric needs them). ``checker_world`` names the world
-    :func:`~recdyn.metrics.check_online_metric` measures a metric in, for a metric not
+    ``best_truth``, ``shown_truth``, ``rated_before``, ``predictions``, ``environment``,
+    ``recommender``, ``probabilities``: the loop fills them only when a metric needs
+    them). ``checker_world`` names the world :func:`~recdyn.metrics.check_online_metric`
+    measures a metric in, for a metric not
     defined in every world (a preset name and parameters; ``None``: a small
     ``latent-static-v1``). ``simulate`` runs a clone of each metric, so a metric
     may keep state across the steps of one run. Subclass it and register the class
@@ -105,15 +111,14 @@ def regret(ctx: StepContext) -> float:
     :math:`\frac{1}{|N_t|}\sum_{(u,i)\in N_t}\big(\max_{j \notin R_u} \mu_{uj} - \mu_{ui}\big)`,
     with :math:`\mu` the noise-free ratings before the step and :math:`R_u` the items ``u``
     had already rated (the oracle obeys the same no-repeat rule as the policy: :math:`R_u =
-    \emptyset` where rated items may be shown again, ``ctx.exclude_rated`` false)."""
+    \emptyset` where rated items may be shown again, ``ctx.exclude_rated`` false). Reads
+    ``ctx.best_truth`` and ``ctx.shown_truth``: no dense ``[users × items]`` truth."""
     if not len(ctx.new):
         return np.nan
     row = np.searchsorted(ctx.users, ctx.new.user)
-    truth = ctx.truth
-    allowed = push_down(truth, ctx.rated_before) if ctx.exclude_rated else truth
-    best = allowed.max(axis=1)[row]
-    got = truth[row, ctx.new.item]
-    return float(np.mean(best - got))
+    slot = np.argmax(ctx.slates[row] == ctx.new.item[:, None], axis=1)
+    got = ctx.shown_truth[row, slot]
+    return float(np.mean(ctx.best_truth[row] - got))
 
 
 def rmse(ctx: StepContext) -> float:
@@ -157,7 +162,7 @@ def metric_class(fn: Any, *needs: str) -> type[OnlineMetric]:
 
 
 MeanRating = metric_class(mean_rating)
-Regret = metric_class(regret, "truth", "rated_before")
+Regret = metric_class(regret, "best_truth", "shown_truth")
 RMSE = metric_class(rmse, "predictions")
 DistinctItems = metric_class(distinct_items)
 NRatings = metric_class(n_ratings)

@@ -7,12 +7,23 @@ from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar
 
 import numpy as np
+import scipy.sparse as sp
 
-from recdyn._arrays import push_down
 from recdyn._validation import check_int
 from recdyn.constraints import InstanceOf
 from recdyn.errors import InvalidParameterError
 from recdyn.params import Parametrized
+from recdyn.policies.topk import as_exclusion, top_k
+
+__all__ = [
+    "NO_ITEM",
+    "BasePolicy",
+    "Policy",
+    "PolicyWrapper",
+    "Selection",
+    "check_scores",
+    "top_k",
+]
 
 #: A slate entry meaning "nothing shown in this slot". Only a policy that declares
 #: ``may_show_nothing`` returns it (e.g. threshold truncation when no item passes), and
@@ -58,6 +69,9 @@ class Policy(Parametrized, ABC):
     requires_environment: ClassVar[bool] = False
     #: Whether slates may hold :data:`NO_ITEM` (nothing shown in a slot).
     may_show_nothing: ClassVar[bool] = False
+    #: Whether ``_select`` takes ``exclude`` as a sparse matrix (a policy that ranks with
+    #: :func:`top_k`); others get it dense.
+    sparse_exclude: ClassVar[bool] = False
 
     def attach(self, env: Any) -> Policy:
         """Give the policy the world it reads (called after ``env.reset``); by default it
@@ -78,7 +92,7 @@ class Policy(Parametrized, ABC):
         exclude: np.ndarray | None = None,
         rng: np.random.Generator | None = None,
     ) -> Selection:
-        scores, exclude = check_scores(scores, exclude)
+        scores, exclude = check_scores(scores, exclude, sparse=self.sparse_exclude)
         k = check_int("k", k, low=1, high=scores.shape[1])
         if rng is None:
             rng = np.random.default_rng()
@@ -121,78 +135,28 @@ class PolicyWrapper(Policy):
         return self
 
 
-def check_scores(scores: Any, exclude: Any) -> tuple[np.ndarray, np.ndarray | None]:
+def check_scores(
+    scores: Any, exclude: Any, *, sparse: bool = False
+) -> tuple[np.ndarray, Any]:
     """``scores`` as a numeric ``[n_users, n_items]`` array and ``exclude`` as a boolean
-    array of the same shape (or ``None``); :class:`InvalidParameterError` otherwise."""
+    array of the same shape (or ``None``); :class:`InvalidParameterError` otherwise.
+
+    ``exclude`` may be a ``scipy.sparse`` matrix whose stored entries are the excluded
+    cells (what :func:`recdyn.simulate` passes: the online users' rated items); it stays
+    sparse (a canonical boolean CSR array) with ``sparse=True`` — for a policy that ranks
+    with :func:`top_k` — and is made dense otherwise."""
     scores = np.asarray(scores)
     if scores.ndim != 2 or not np.issubdtype(scores.dtype, np.number):
         raise InvalidParameterError(
             f"scores must be a numeric [n_users, n_items] array, got shape {scores.shape}"
         )
     if exclude is not None:
-        exclude = np.asarray(exclude, dtype=bool)
+        if sp.issparse(exclude):
+            exclude = as_exclusion(exclude) if sparse else exclude.toarray().astype(bool)
+        else:
+            exclude = np.asarray(exclude, dtype=bool)
         if exclude.shape != scores.shape:
             raise InvalidParameterError(
                 f"exclude must have the scores' shape {scores.shape}, got {exclude.shape}"
             )
     return scores, exclude
-
-
-def top_k(
-    scores: np.ndarray, k: int, exclude: np.ndarray | None, rng: np.random.Generator
-) -> np.ndarray:
-    """Indices of the ``k`` best items per row, best first, ties broken uniformly at random.
-
-    Excluded items rank below every allowed item (a user with fewer than ``k`` allowed
-    items gets excluded ones, in random order, in the last slots); NaN scores rank last.
-    ``argmax``/``argpartition`` do the work in O(n_items) per row; only rows with a tie
-    that matters (more items share the k-th score than fit, or equal scores inside the
-    slate) take a second O(n_items) pass with random keys, so tie-breaking is exact and
-    reproducible under ``rng``.
-    """
-    if not np.issubdtype(scores.dtype, np.floating):
-        scores = scores.astype(np.float64)
-    s = scores
-    if not np.isfinite(s.min()):  # NaN or -inf: below every finite score, above excluded ones
-        s = np.where(np.isnan(s) | np.isneginf(s), np.finfo(s.dtype).min / 2, s)
-    if exclude is not None:
-        s = push_down(s, exclude)
-    n, m = s.shape
-    rows = np.arange(n)
-    if k == 1:
-        part = np.argmax(s, axis=1)[:, None]
-        best = s[rows, part[:, 0]]
-        s = s.copy() if s is scores else s
-        s[rows, part[:, 0]] = -np.inf
-        tied = s.max(axis=1) == best
-        s[rows, part[:, 0]] = best
-    else:
-        part = np.argpartition(-s, k - 1, axis=1)[:, :k] if k < m else np.tile(np.arange(m), (n, 1))
-        top = np.take_along_axis(s, part, axis=1)
-        part = np.take_along_axis(part, np.argsort(-top, axis=1, kind="stable"), axis=1)
-        top = np.take_along_axis(s, part, axis=1)
-        tied = ((s >= top[:, -1:]).sum(axis=1) > k) | (np.diff(top, axis=1) == 0).any(axis=1)
-    if exclude is not None:
-        tied |= exclude[rows, part[:, -1]]
-    tied = np.flatnonzero(tied | ~np.isfinite(s[rows, part[:, -1]]))
-    if len(tied):
-        part[tied] = _break_ties(s[tied], part[tied, -1], k, rng)
-    return part
-
-
-def _break_ties(s: np.ndarray, kth_index: np.ndarray, k: int, rng: np.random.Generator):
-    """Top-k of rows with ties: every item above the k-th score, then a uniformly random
-    subset of the items tied with it; within the slate, by score then at random."""
-    rows = np.arange(len(s))
-    kth = s[rows, kth_index][:, None]
-    noise = rng.random(s.shape)
-    key = np.where(s > kth, 2.0, np.where(s == kth, noise, -1.0))
-    if k == 1:
-        chosen = np.argmax(key, axis=1)[:, None]
-    else:
-        chosen = np.argpartition(-key, k - 1, axis=1)[:, :k]
-    order = np.lexsort(
-        (-np.take_along_axis(noise, chosen, axis=1), -np.take_along_axis(s, chosen, axis=1)),
-        axis=1,
-    )
-    return np.take_along_axis(chosen, order, axis=1)

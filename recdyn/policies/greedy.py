@@ -19,6 +19,8 @@ class GreedyPolicy(Policy):
     distribution, :math:`p_{ui} = \mathbb 1\{i \in \arg\max_j s_{uj}\} / |\arg\max_j s_{uj}|`.
     """
 
+    sparse_exclude = True
+
     def probabilities(self, scores: Any, exclude: np.ndarray | None = None) -> np.ndarray:
         """One-hot on each row's best allowed item, split equally between tied best items
         (NaN and ``-inf`` scores rank last, as in :func:`~recdyn.policies.top_k`); uniform

@@ -10,8 +10,9 @@ from numba import njit
 
 from recdyn.constraints import Interval, Truthy
 from recdyn.interactions import Interactions
+from recdyn.recommenders._als_rows import Growing, RatingRows
 from recdyn.recommenders.factors import BiasedFactorModel
-from recdyn.recommenders.weighting import WeightingParam, rating_weights
+from recdyn.recommenders.weighting import LEGACY_WEIGHTINGS, WeightingParam, rating_weights
 
 
 class ALSMatrixFactorization(BiasedFactorModel):
@@ -46,13 +47,19 @@ class ALSMatrixFactorization(BiasedFactorModel):
     Takács, Pilászy & Tikk 2011): :math:`O(n\,f)` per step instead of :math:`O(n f^2)`,
     ~7x faster at ``f = 50``; ``partial_cg_steps=None`` solves exactly. A user or item
     whose weights sum to zero has zero factors and bias. A pair rated twice keeps its last
-    rating (as ``Interactions.to_csr``).
+    rating (as ``Interactions.to_csr``). The user- and item-major rows the sweeps run over
+    are kept from one fit to the next and updated in place with the new ratings
+    (:mod:`recdyn.recommenders._als_rows`), in exactly the order a rebuild from the whole
+    log gives, so the numbers are bit-identical to a rebuild; at 10⁷ ratings this costs
+    ~0.1 s a step instead of ~1 s, and the sweeps themselves dominate.
 
     **Weights.** ``weighting`` gives each rating a weight :math:`w_{ui} \ge 0` (default 1):
     ``None``, a :mod:`recdyn.debias` weighting by name (``"cafl"``), mapping
     (``{"name": "clipped-ips", "cap": 5.0}``) or object, ``"inverse-propensity"`` or a
     callable ``data -> weights`` (:mod:`recdyn.recommenders.weighting` says what each
-    does), evaluated at every ``fit`` and ``partial_fit`` on all the data seen so far.
+    does), evaluated at every ``fit`` and ``partial_fit`` on all the data seen so far
+    (``None`` and ``"inverse-propensity"`` weigh each rating by itself, so ``partial_fit``
+    computes only the new ratings' weights).
 
     A zero weight is the same as leaving the rating out.
 
@@ -80,7 +87,8 @@ class ALSMatrixFactorization(BiasedFactorModel):
     user_factors_, item_factors_ : float32 ``[n_users, f]``, ``[n_items, f]``, read-only
         views (the embeddings, :class:`~recdyn.recommenders.factors.FactorEmbeddings`).
     user_bias_, item_bias_ : float32. global_mean_ : float.
-    weights_ : float32 weight of each rating of ``data_`` at the last (partial) fit.
+    weights_ : float32 weight of each rating of ``data_`` at the last (partial) fit
+        (read-only when ``weighting`` is ``None`` or ``"inverse-propensity"``).
     """
 
     def __init__(
@@ -107,18 +115,66 @@ class ALSMatrixFactorization(BiasedFactorModel):
         self.user_factors_ = np.zeros((self.n_users_, f), np.float32)
         self.item_bias_ = np.zeros(self.n_items_, np.float32)
         self.user_bias_ = np.zeros(self.n_users_, np.float32)
-        self._sweep(data, self.n_iter, cg_steps=None)
+        self._sweep(self._rebuild(data), self.n_iter, cg_steps=None)
 
     def _partial_fit(self, new: Interactions) -> None:
-        self._sweep(self._log.to_interactions(), self.partial_iters, self.partial_cg_steps)
+        # the rows of the last (partial) fit, updated in place with ``new`` when they
+        # describe the log before it; otherwise rebuilt from the whole log
+        rows: RatingRows | None = getattr(self, "_rows", None)
+        if (
+            rows is None
+            or rows.mode != self._weight_mode()
+            or rows.weighting is not self.weighting
+            or (rows.n_users, rows.n_items) != (self.n_users_, self.n_items_)
+            or rows.n_logged != len(self._log) - len(new)
+        ):
+            w_log = self._rebuild(self._log.to_interactions())
+        elif rows.mode == "global":  # weights that depend on the whole log: all anew
+            rows.update(new)
+            w_log = self._weights(self._log.to_interactions())
+        elif rows.mode == "local":  # a weight per rating: only the new ones
+            w_new = self._weights(new)
+            rows.update(new, w_new)
+            self._log_weights.append(w_new)
+            w_log = self._log_weights.view()
+        else:
+            rows.update(new)
+            w_log = rows.ones_view(rows.n_logged)
+        self._sweep(w_log, self.partial_iters, self.partial_cg_steps)
 
     def _weights(self, data: Interactions) -> np.ndarray:
         return rating_weights(self.weighting, data, self.n_users_, self.n_items_, np.float32)
 
-    def _sweep(self, data: Interactions, iters: int, cg_steps: int | None) -> None:
-        w = self._weights(data)
-        self.weights_ = w
-        by_user, by_item = _both_csr(data, w, self.n_users_, self.n_items_)
+    def _weight_mode(self) -> str:
+        """How the weights depend on the log (:data:`recdyn.recommenders._als_rows.MODES`):
+        none (all 1), per rating (``"inverse-propensity"``) or on the whole log."""
+        w = self.weighting
+        if type(self)._weights is not ALSMatrixFactorization._weights:
+            return "global"  # a subclass's own weights: assume they read the whole log
+        if w is None:
+            return "ones"
+        if isinstance(w, str) and w in LEGACY_WEIGHTINGS:
+            return "local"
+        return "global"
+
+    def _rebuild(self, data: Interactions) -> np.ndarray:
+        """Rows of ``data`` (the whole log) from scratch; returns its weights."""
+        mode = self._weight_mode()
+        w = None if mode == "ones" else self._weights(data)
+        spare = len(data) // 4 + 1024
+        rows = RatingRows.build(data, self.n_users_, self.n_items_, mode, w, spare)
+        rows.weighting = self.weighting
+        self._rows = rows
+        if mode == "local":
+            self._log_weights = Growing(w)
+            return self._log_weights.view()
+        return rows.ones_view(len(data)) if w is None else w
+
+    def _sweep(self, w_log: np.ndarray, iters: int, cg_steps: int | None) -> None:
+        """``iters`` iterations over the rows ``self._rows`` (``w_log``: the weight of
+        each rating of the log)."""
+        self.weights_ = w_log
+        by_user, by_item = self._rows.csr(w_log)
         total = float(by_user[3].sum(dtype=np.float64))
         self.global_mean_ = float(np.dot(by_user[3], by_user[2]) / total) if total > 0 else 0.0
         mu = np.float64(self.global_mean_)
@@ -133,53 +189,8 @@ class ALSMatrixFactorization(BiasedFactorModel):
         for _ in range(iters):
             solve(*by_user, self._item_factors, self.item_bias_, *opts, *users)
             solve(*by_item, self._user_factors, self.user_bias_, *opts, *items)
-        # data is every rating seen so far: the range is None only before the first one
-        self._rating_range = (
-            (float(data.rating.min()), float(data.rating.max())) if len(data) else None
-        )
-
-
-def _both_csr(data: Interactions, w: np.ndarray, n_users: int, n_items: int):
-    """User-major and item-major ``(indptr, index, rating, weight)``; last rating kept."""
-    keep = _last_of_each_pair(data.user, data.item, n_users, n_items)
-    users, items = data.user[keep], data.item[keep]
-    ratings, weights = data.rating[keep], w[keep]
-    by_user = _group(users, n_users)
-    by_item = _group(items, n_items)
-    return (
-        (by_user[0], items[by_user[1]], ratings[by_user[1]], weights[by_user[1]]),
-        (by_item[0], users[by_item[1]], ratings[by_item[1]], weights[by_item[1]]),
-    )
-
-
-@njit(cache=True)
-def _group(rows, n):
-    """Counting sort: ``indptr`` and the stable order of ``rows`` grouped by row."""
-    indptr = np.zeros(n + 1, np.int64)
-    for r in rows:
-        indptr[r + 1] += 1
-    for r in range(n):
-        indptr[r + 1] += indptr[r]
-    fill = indptr[:-1].copy()
-    order = np.empty(len(rows), np.int64)
-    for j in range(len(rows)):
-        order[fill[rows[j]]] = j
-        fill[rows[j]] += 1
-    return indptr, order
-
-
-@njit(cache=True)
-def _last_of_each_pair(users, items, n_users, n_items):
-    """Indices of the last occurrence of each ``(user, item)`` pair, in log order."""
-    indptr, order = _group(users, n_users)
-    last = np.full(n_items, -1, np.int64)
-    keep = np.zeros(len(users), np.bool_)
-    for u in range(n_users):
-        for j in order[indptr[u] : indptr[u + 1]]:
-            last[items[j]] = j  # log order within the row: the last write wins
-        for j in order[indptr[u] : indptr[u + 1]]:
-            keep[last[items[j]]] = True
-    return np.flatnonzero(keep)
+        # the log is every rating seen so far: the range is None only before the first one
+        self._rating_range = self._rows.rating_range
 
 
 @njit(cache=True, fastmath=True)

@@ -179,6 +179,7 @@ def simulate(
     rec.fit(initial, env.n_users, env.n_items)
     log = InteractionLog(len(initial) + min(steps * env.users_per_step, _PREALLOCATED_RATINGS) + 1)
     log.append(initial)
+    del initial  # the log holds it; a large world need not keep two copies
     shadow_log = InteractionLog(min(steps * env.users_per_step, _PREALLOCATED_RATINGS) + 1)
     setup_seconds = time.perf_counter() - t0
 
@@ -203,7 +204,7 @@ def simulate(
                 env, rec, policy, users, k, policy_rng, exclude_rated=exclude_rated,
                 hidden=hidden, whole=whole, label=rec_label, step=t,
             )
-            sel = step_recs.selection
+            sel, shown_scores = step_recs.selection, step_recs.shown
             if now & _ORACLE_FIELDS:
                 oracle = env.truth_of_step(users, sel.slates, exclude_rated=exclude_rated)
             else:
@@ -216,12 +217,14 @@ def simulate(
                 if env.observes_exposure:  # creators who respond to their exposure (issue 19)
                     probs = _exposure(policy, scores, exclude, probs, env, t)
                     env.observe_exposure(users, probs)
+                del scores, exclude
+            del step_recs  # the step's scores: not kept while the world steps and retrains
             if held is not None:
                 _check_not_held_out(sel.slates, hidden, users, t)
             if shadow is not None:
                 candidates = shadow.candidates(env, users, sel.slates)
             arrival = env.online_probabilities() if sel.propensities is not None else None
-            new = env.step(sel.slates, scores=step_recs.shown)
+            new = env.step(sel.slates, scores=shown_scores)
             if env.n_items > rec.n_items_:  # items arrived (env.added_items())
                 rec.items_added(env.n_items)
             changed = env.changed_items()

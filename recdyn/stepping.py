@@ -92,7 +92,10 @@ def recommend(
     rows = max(1, STEP_BLOCK_CELLS // max(env.n_items, 1))
     if whole or hidden is not None or len(users) <= rows:
         return block(users, hidden)
-    blocks = [block(users[lo : lo + rows], None) for lo in range(0, len(users), rows)]
+    blocks = []
+    for lo in range(0, len(users), rows):  # keep only what is shown: a block's scores go
+        done = block(users[lo : lo + rows], None)
+        blocks.append(Recommendations(done.selection, done.shown))
     parts = [b.selection for b in blocks]
     selection = Selection(
         np.concatenate([p.slates for p in parts]),

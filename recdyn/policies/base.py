@@ -54,8 +54,9 @@ class Selection:
 class Policy(Parametrized, ABC):
     """Chooses ``k`` items per user from a score matrix.
 
-    ``exclude`` (bool ``[n_users, n_items]``) marks items that must not be shown, normally
-    those the user already rated. A user with fewer than ``k`` allowed items gets the
+    ``exclude`` (bool ``[n_users, n_items]``, or a ``scipy.sparse`` matrix whose stored
+    entries are the excluded cells) marks items that must not be shown, normally those the
+    user already rated. A user with fewer than ``k`` allowed items gets the
     allowed ones first, then excluded ones (so slates always have ``k`` distinct items),
     unless the policy ``may_show_nothing``: then its last slots may be :data:`NO_ITEM`.
 

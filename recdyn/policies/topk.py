@@ -107,16 +107,13 @@ def _top_k_shared(
     order = np.argsort(-row, kind="stable")
     position = np.empty(m, np.int64)
     position[order] = np.arange(m)
-    if exclude is None:
-        indptr = np.zeros(n + 1, np.int64)
-        excluded_pos = np.empty(0, np.int64)
-    else:
-        indptr = exclude.indptr.astype(np.int64)
-        owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+    indptr = np.zeros(n + 1, np.int64) if exclude is None else exclude.indptr.astype(np.int64)
+    owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+    excluded_pos = np.empty(0, np.int64)
+    if exclude is not None:
         keyed = owner * m + position[exclude.indices]
         keyed.sort()  # positions ascending within each user (users stay grouped)
         excluded_pos = keyed - owner * m
-    owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
     rank = np.arange(len(excluded_pos)) - indptr[owner]
     below = owner * (m + 1) + (excluded_pos - rank)  # c_j, keyed by user; sorted
     slots = np.arange(k)

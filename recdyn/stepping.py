@@ -92,17 +92,17 @@ def recommend(
     rows = max(1, STEP_BLOCK_CELLS // max(env.n_items, 1))
     if whole or hidden is not None or len(users) <= rows:
         return block(users, hidden)
-    blocks = []
-    for lo in range(0, len(users), rows):  # keep only what is shown: a block's scores go
+    selections, shown = [], []
+    for lo in range(0, len(users), rows):  # a block's scores are dropped once chosen from
         done = block(users[lo : lo + rows], None)
-        blocks.append(Recommendations(done.selection, done.shown))
-    parts = [b.selection for b in blocks]
+        selections.append(done.selection)
+        shown.append(done.shown)
     selection = Selection(
-        np.concatenate([p.slates for p in parts]),
-        _joined([p.propensities for p in parts]),
-        _joined([p.inclusion for p in parts]),
+        np.concatenate([s.slates for s in selections]),
+        _joined([s.propensities for s in selections]),
+        _joined([s.inclusion for s in selections]),
     )
-    return Recommendations(selection, np.concatenate([b.shown for b in blocks]))
+    return Recommendations(selection, np.concatenate(shown))
 
 
 #: Bytes per (online user, item) cell of the dense per-step arrays a metric may need:

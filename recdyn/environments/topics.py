@@ -154,12 +154,10 @@ class TopicsEnvironment(Environment):
 
     def _best_true(self, users: np.ndarray, exclude_rated: bool) -> np.ndarray | None:
         """The best topic that still has an item the user may be shown: O(users × K)."""
-        left = self._items_per_topic - self._rated_per_topic[users] if exclude_rated else None
-        has = (
-            (left > 0)
-            if left is not None
-            else np.broadcast_to(self._items_per_topic > 0, (len(users), self.n_topics))
-        )
+        if exclude_rated:
+            has = self._rated_per_topic[users] < self._items_per_topic
+        else:
+            has = np.broadcast_to(self._items_per_topic > 0, (len(users), self.n_topics))
         if not has.any(axis=1).all():
             return None
         return np.where(has, self._per_topic(users), -np.inf).max(axis=1)
